@@ -1,0 +1,1 @@
+"""One module per ``llmdyn`` sub-command; ``llmdyn.cli`` assembles them."""

@@ -1,0 +1,10 @@
+"""`llmdyn demo`."""
+
+from __future__ import annotations
+
+from ._common import fail
+
+
+def command() -> None:
+    """Not implemented yet."""
+    fail("llmdyn demo is not implemented yet")

@@ -1,0 +1,10 @@
+"""`llmdyn run`."""
+
+from __future__ import annotations
+
+from ._common import fail
+
+
+def command() -> None:
+    """Not implemented yet."""
+    fail("llmdyn run is not implemented yet")

@@ -1,0 +1,10 @@
+"""`llmdyn simulate`."""
+
+from __future__ import annotations
+
+from ._common import fail
+
+
+def command() -> None:
+    """Not implemented yet."""
+    fail("llmdyn simulate is not implemented yet")
