@@ -1,1 +1,20 @@
-"""report layer (see DESIGN)."""
+"""Report layer: the paper's tables, figures and a self-contained HTML report.
+
+Everything is built from the plain dict of ``llmdyn.dynamics.analyze(...).to_dict()``
+(the object ``llmdyn fit --format json`` prints), so a report's numbers are
+those of ``llmdyn fit``.
+"""
+
+from ._tables import diagnostic_tables as diagnostic_tables
+from ._tables import drift_tables as drift_tables
+from ._tables import interference_tables as interference_tables
+from ._tables import render_tables as render_tables
+from ._tables import strategy_table as strategy_table
+
+__all__ = [
+    "diagnostic_tables",
+    "drift_tables",
+    "interference_tables",
+    "render_tables",
+    "strategy_table",
+]
