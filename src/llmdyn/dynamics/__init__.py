@@ -11,3 +11,16 @@ from ._policy import Policy as Policy
 from ._policy import TriggerEvent as TriggerEvent
 
 __all__ = ["Decision", "DriftModel", "FixedPolicy", "History", "Policy", "TriggerEvent"]
+
+# Steering (policies, triggers, offline evaluation).
+from ._batch import BatchHistory as BatchHistory
+from ._control import PAPER_SCHEDULE as PAPER_SCHEDULE
+from ._control import POLICY_SPECS as POLICY_SPECS
+from ._control import SchedulePolicy as SchedulePolicy
+from ._control import make_policy as make_policy
+from ._utility import Constraint as Constraint
+from ._utility import Utility as Utility
+
+__all__ += [
+    "BatchHistory", "Constraint", "PAPER_SCHEDULE", "POLICY_SPECS", "SchedulePolicy", "Utility", "make_policy",
+]

@@ -1,0 +1,1 @@
+"""Adaptive policies (phase, bandit, MPC); filled in below."""
