@@ -1,0 +1,109 @@
+"""Least squares of ``ΔX`` on ``[X, 1]`` from per-session sufficient statistics.
+
+The drift fit, its session-grouped cross-validation and the session bootstrap
+all solve the same normal equations on different weightings of whole
+sessions. Summing each session's ``ZᵀZ``, ``ZᵀY``, ``YᵀY``, ``ΣY`` and count
+once turns every one of those fits into a matrix product with a weight matrix
+(folds × sessions, or replicates × sessions) and one batched solve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SessionStats:
+    """Per-session sums for the regression of ``Y = ΔX`` on ``Z = [X, 1]``.
+
+    Shapes: ``ZZ`` (S, p, p), ``ZY`` (S, p, n), ``YY`` (S, n, n), ``Ysum`` (S, n),
+    ``count`` (S,), with p = n + 1.
+    """
+
+    ZZ: np.ndarray
+    ZY: np.ndarray
+    YY: np.ndarray
+    Ysum: np.ndarray
+    count: np.ndarray
+
+    @property
+    def n_sessions(self) -> int:
+        return int(self.count.shape[0])
+
+    def combine(self, W: np.ndarray) -> "SessionStats":
+        """Weighted sums over sessions for each row of ``W`` (k, S)."""
+        k, S = W.shape
+        p, n = self.ZY.shape[1:]
+        return SessionStats(
+            ZZ=(W @ self.ZZ.reshape(S, -1)).reshape(k, p, p),
+            ZY=(W @ self.ZY.reshape(S, -1)).reshape(k, p, n),
+            YY=(W @ self.YY.reshape(S, -1)).reshape(k, n, n),
+            Ysum=W @ self.Ysum,
+            count=W @ self.count,
+        )
+
+
+def design(X: np.ndarray) -> np.ndarray:
+    """``[X, 1]``: the regressors of the drift fit, shape (m, n + 1)."""
+    return np.hstack([X, np.ones((X.shape[0], 1))])
+
+
+def session_stats(X: np.ndarray, dX: np.ndarray, session: np.ndarray) -> SessionStats:
+    """Sum the sufficient statistics of each session (rows grouped by session).
+
+    Sessions are renumbered 0..S-1 in order of first appearance (see
+    :func:`session_codes` for the map).
+    """
+    codes, starts = session_codes(session)
+    Z = design(X)
+    ZZ = np.add.reduceat(Z[:, :, None] * Z[:, None, :], starts, axis=0)
+    ZY = np.add.reduceat(Z[:, :, None] * dX[:, None, :], starts, axis=0)
+    YY = np.add.reduceat(dX[:, :, None] * dX[:, None, :], starts, axis=0)
+    Ysum = np.add.reduceat(dX, starts, axis=0)
+    count = np.diff(np.r_[starts, X.shape[0]]).astype(float)
+    return SessionStats(ZZ=ZZ, ZY=ZY, YY=YY, Ysum=Ysum, count=count)
+
+
+def session_codes(session: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes 0..S-1 for rows grouped by session, and each group's first row."""
+    session = np.asarray(session)
+    if session.size == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    new = np.r_[True, session[1:] != session[:-1]]
+    codes = np.cumsum(new) - 1
+    return codes.astype(np.intp), np.flatnonzero(new)
+
+
+def batched_solve(G: np.ndarray, C: np.ndarray, rcond: float = 1e-12) -> tuple[np.ndarray, np.ndarray]:
+    """Solve ``G β = C`` for a stack of symmetric ``G`` (k, p, p), ``C`` (k, p, n).
+
+    Returns ``β`` (k, p, n) and a mask ``ok`` (k,) of well-posed systems; an
+    ill-posed one (e.g. a bootstrap replicate in which an objective is
+    constant) gets the minimum-norm solution and ``ok = False``.
+    """
+    # Scale to unit diagonal so the conditioning test does not depend on units.
+    d = np.sqrt(np.clip(np.einsum("kii->ki", G), 1e-300, None))
+    Gs = G / d[:, :, None] / d[:, None, :]
+    w = np.linalg.eigvalsh(Gs)
+    ok = w[:, 0] > rcond * w[:, -1]
+    beta = np.empty(C.shape, dtype=float)
+    if ok.any():
+        beta[ok] = np.linalg.solve(Gs[ok], C[ok] / d[ok][:, :, None]) / d[ok][:, :, None]
+    if (~ok).any():
+        beta[~ok] = np.linalg.pinv(Gs[~ok], rcond=rcond, hermitian=True) @ (C[~ok] / d[~ok][:, :, None])
+        beta[~ok] /= d[~ok][:, :, None]
+    return beta, ok
+
+
+def residual_sscp(stats: SessionStats, beta: np.ndarray) -> np.ndarray:
+    """``EᵀE`` at the least-squares solution: ``YᵀY − βᵀ ZᵀY`` (k, n, n), symmetrised."""
+    E = stats.YY - np.einsum("kpi,kpj->kij", beta, stats.ZY)
+    return 0.5 * (E + np.swapaxes(E, 1, 2))
+
+
+def centred_sscp(stats: SessionStats) -> np.ndarray:
+    """``Σ (Y − Ȳ)(Y − Ȳ)ᵀ`` (k, n, n) from the summed statistics."""
+    cnt = np.clip(stats.count, 1e-300, None)
+    return stats.YY - stats.Ysum[:, :, None] * stats.Ysum[:, None, :] / cnt[:, None, None]
