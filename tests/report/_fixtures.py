@@ -63,3 +63,32 @@ def analysis_dict(*, intervals: bool = False) -> dict[str, Any]:
             "pooled": [[1.0, 0.0001, 0.02], [0.0001, 1.0, 0.4], [0.02, 0.4, 1.0]],
         }
     return d
+
+
+def synthetic_frame(rng, n_sessions: int = 24, steps: int = 8, strategies=("SF", "EF")):
+    """Sessions simulated with numpy from the fixture's drift models (h = 1).
+
+    Returns a long trajectory table (session, strategy, t, objectives) whose
+    dynamics match :func:`analysis_dict`, clipped to the box [0, 10].
+    """
+    import numpy as np
+    import pandas as pd
+
+    frames = []
+    for k, name in enumerate(strategies):
+        s = _BASE["strategies"][name]
+        A, b = np.asarray(s["A"]), np.asarray(s["b"])
+        L = np.linalg.cholesky(np.asarray(s["Q"]))
+        x = rng.uniform(2.0, 6.0, size=(n_sessions, 3))
+        states = [x]
+        for _ in range(steps):
+            x = np.clip(x + x @ A.T + b + rng.standard_normal(x.shape) @ L.T, 0.0, 10.0)
+            states.append(x)
+        arr = np.stack(states, axis=1)  # (sessions, T+1, n)
+        sess = np.repeat([f"{name}-{i:03d}" for i in range(n_sessions)], steps + 1)
+        df = pd.DataFrame(arr.reshape(-1, 3), columns=OBJECTIVES)
+        df.insert(0, "t", np.tile(np.arange(steps + 1), n_sessions))
+        df.insert(0, "strategy", name)
+        df.insert(0, "session", sess)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)

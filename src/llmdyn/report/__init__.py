@@ -5,6 +5,11 @@ Everything is built from the plain dict of ``llmdyn.dynamics.analyze(...).to_dic
 those of ``llmdyn fit``.
 """
 
+from ._figures import eigenvalue_figure as eigenvalue_figure
+from ._figures import interference_figure as interference_figure
+from ._figures import pareto_figure as pareto_figure
+from ._figures import phase_portrait_figure as phase_portrait_figure
+from ._figures import trajectory_figure as trajectory_figure
 from ._tables import diagnostic_tables as diagnostic_tables
 from ._tables import drift_tables as drift_tables
 from ._tables import interference_tables as interference_tables
@@ -14,7 +19,12 @@ from ._tables import strategy_table as strategy_table
 __all__ = [
     "diagnostic_tables",
     "drift_tables",
+    "eigenvalue_figure",
+    "interference_figure",
     "interference_tables",
+    "pareto_figure",
+    "phase_portrait_figure",
     "render_tables",
     "strategy_table",
+    "trajectory_figure",
 ]
