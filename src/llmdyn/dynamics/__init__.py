@@ -24,3 +24,20 @@ from ._utility import Utility as Utility
 __all__ += [
     "BatchHistory", "Constraint", "PAPER_SCHEDULE", "POLICY_SPECS", "SchedulePolicy", "Utility", "make_policy",
 ]
+from ._adaptive import BanditPolicy as BanditPolicy
+from ._adaptive import MPCPolicy as MPCPolicy
+from ._adaptive import PhasePolicy as PhasePolicy
+
+__all__ += ["BanditPolicy", "MPCPolicy", "PhasePolicy"]
+from ._triggers import ConvergenceRateAbove as ConvergenceRateAbove
+from ._triggers import ObjectiveBelow as ObjectiveBelow
+from ._triggers import ObjectiveDrop as ObjectiveDrop
+from ._triggers import Triggered as Triggered
+from ._triggers import default_triggers as default_triggers
+from ._triggers import local_convergence_rate as local_convergence_rate
+from ._triggers import make_triggers as make_triggers
+
+__all__ += [
+    "ConvergenceRateAbove", "ObjectiveBelow", "ObjectiveDrop", "Triggered", "default_triggers",
+    "local_convergence_rate", "make_triggers",
+]

@@ -228,6 +228,8 @@ def make_policy(
         if kind == "bandit":
             if pos:
                 opts.setdefault("algorithm", pos[0])
+            if models:
+                opts.setdefault("objectives", next(iter(models.values())).objectives)
             policy = _adaptive.bandit_from_options(spec, strategies, opts)
         else:
             usable = _need_models(kind, spec, models, strategies)
