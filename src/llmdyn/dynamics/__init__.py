@@ -41,3 +41,42 @@ __all__ += [
     "ConvergenceRateAbove", "ObjectiveBelow", "ObjectiveDrop", "Triggered", "default_triggers",
     "local_convergence_rate", "make_triggers",
 ]
+
+# Trajectory data, drift fit, bootstrap, spectrum, interference, Pareto, analysis.
+from ._analysis import Analysis as Analysis
+from ._analysis import analyze as analyze
+from ._analysis import infer_bounds as infer_bounds
+from ._bootstrap import BootstrapResult as BootstrapResult
+from ._bootstrap import Interval as Interval
+from ._bootstrap import bootstrap_fits as bootstrap_fits
+from ._fit import R2 as R2
+from ._fit import DriftFit as DriftFit
+from ._fit import fit_drift as fit_drift
+from ._interference import InterferenceMatrix as InterferenceMatrix
+from ._interference import LjungBox as LjungBox
+from ._interference import interference_matrix as interference_matrix
+from ._interference import ljung_box as ljung_box
+from ._interference import residual_correlation as residual_correlation
+from ._pareto import ParetoSummary as ParetoSummary
+from ._pareto import StrategyPareto as StrategyPareto
+from ._pareto import hypervolume as hypervolume
+from ._pareto import nondominated_mask as nondominated_mask
+from ._pareto import pareto_summary as pareto_summary
+from ._spectrum import Equilibrium as Equilibrium
+from ._spectrum import Regime as Regime
+from ._spectrum import Spectrum as Spectrum
+from ._spectrum import classify_regime as classify_regime
+from ._spectrum import equilibrium_of as equilibrium_of
+from ._spectrum import spectrum_of as spectrum_of
+from ._trajectories import SessionPath as SessionPath
+from ._trajectories import Trajectories as Trajectories
+from ._trajectories import Transitions as Transitions
+from ._trajectories import load_trajectories as load_trajectories
+
+__all__ += [
+    "Analysis", "BootstrapResult", "DriftFit", "Equilibrium", "InterferenceMatrix", "Interval", "LjungBox",
+    "ParetoSummary", "R2", "Regime", "SessionPath", "Spectrum", "StrategyPareto", "Trajectories", "Transitions",
+    "analyze", "bootstrap_fits", "classify_regime", "equilibrium_of", "fit_drift", "hypervolume", "infer_bounds",
+    "interference_matrix", "ljung_box", "load_trajectories", "nondominated_mask", "pareto_summary",
+    "residual_correlation", "spectrum_of",
+]

@@ -285,9 +285,9 @@ class Trajectories:
 
     @property
     def strategies(self) -> tuple[str, ...]:
-        """Strategies of the transitions (and session labels), sorted."""
+        """Strategies that made transitions (the ones a drift can be fitted for), sorted."""
         trans = self._row_strategy[1:][self._session_codes[1:] == self._session_codes[:-1]]
-        return tuple(sorted(set(map(str, trans)) | set(self._session_strategy)))
+        return tuple(sorted(set(map(str, trans))))
 
     @property
     def states(self) -> np.ndarray:
@@ -309,11 +309,12 @@ class Trajectories:
         rows = self._rows
         if strategies is not None:
             wanted = {strategies} if isinstance(strategies, str) else set(map(str, strategies))
-            unknown = wanted - set(self.strategies)
+            known = set(self.strategies) | set(self._session_strategy)
+            unknown = wanted - known
             if unknown:
                 raise DataError(
                     f"{self._source}: no sessions for strategy {', '.join(sorted(unknown))}; "
-                    f"strategies in the data: {', '.join(self.strategies)}"
+                    f"strategies in the data: {', '.join(sorted(known))}"
                 )
             label = np.asarray(self._session_strategy, dtype=object)[self._session_codes]
             keep = np.isin(label, list(wanted))
@@ -332,12 +333,14 @@ class Trajectories:
             frame = frame.loc[:, keep_cols]
         return Trajectories(frame, objs, self._source, rows)
 
-    def transitions(self, strategy: str | None = None) -> Transitions:
-        """Pooled transitions, optionally only those made by ``strategy``."""
+    def transitions(self, strategy: str | Sequence[str] | None = None) -> Transitions:
+        """Pooled transitions, optionally only those made by ``strategy`` (one or several)."""
         codes = self._session_codes
         link = np.flatnonzero(codes[1:] == codes[:-1])  # row i -> i+1 within a session
-        if strategy is not None:
-            link = link[self._row_strategy[link + 1] == str(strategy)]
+        if isinstance(strategy, str):
+            link = link[self._row_strategy[link + 1] == strategy]
+        elif strategy is not None:
+            link = link[np.isin(self._row_strategy[link + 1], [str(s) for s in strategy])]
         X = self._states[link]
         dX = self._states[link + 1] - X
         return Transitions(X=X, dX=dX, session=codes[link])
