@@ -1,10 +1,82 @@
-"""`llmdyn fit`."""
+"""`llmdyn fit`: the full drift analysis of a trajectory file, as tables or JSON."""
 
 from __future__ import annotations
 
-from ._common import fail
+import math
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ._common import OutputFormat
 
 
-def command() -> None:
-    """Not implemented yet."""
-    fail("llmdyn fit is not implemented yet")
+def _split(values: list[str] | None) -> list[str] | None:
+    """Names from repeated and/or comma-separated options."""
+    if not values:
+        return None
+    out = [v.strip() for item in values for v in item.split(",") if v.strip()]
+    return out or None
+
+
+def parse_bounds(text: str | None) -> tuple[float, float] | None:
+    """``"lo,hi"`` -> ``(lo, hi)``; None keeps the inferred box."""
+    from ..errors import ConfigError
+
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        lo, hi = (float(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"--bounds: expected two numbers lo,hi such as 0,10, got {text!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        raise ConfigError(f"--bounds: need finite lo < hi, got {text!r}")
+    return lo, hi
+
+
+def _finite(obj: Any) -> Any:
+    """Replace non-finite floats by None so the JSON is strict."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def command(
+    data: Annotated[Path, typer.Argument(help="Trajectories: a .csv, .parquet or .jsonl file, or an llmdyn store.")],
+    strategy: Annotated[Optional[list[str]], typer.Option(
+        "--strategy", "-s", help="Strategy to fit (repeat or comma-separate); default all.")] = None,
+    objectives: Annotated[Optional[str], typer.Option(
+        "--objectives", "-o", help="Objective columns, comma-separated; default all numeric columns.")] = None,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", "-b", min=0, help="Session-bootstrap replicates for intervals (0: none).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and CV folds.")] = 0,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, markdown or json.")] = OutputFormat.table,
+    bounds: Annotated[Optional[str], typer.Option(
+        "--bounds", help="Feasible box lo,hi for every objective (default: 0,10 when the scores fit it).")] = None,
+    level: Annotated[float, typer.Option("--level", help="Level of the bootstrap intervals.")] = 0.9,
+    cv_folds: Annotated[int, typer.Option("--cv-folds", min=2, help="Folds of the session-grouped CV.")] = 5,
+) -> None:
+    """Fit the drift of every strategy: rate, eigenvalues, regime, R², equilibrium,
+    Pareto efficiency and the interference matrix."""
+    import json
+
+    from ..dynamics import analyze, load_trajectories
+
+    box = parse_bounds(bounds)
+    traj = load_trajectories(data, objectives=_split([objectives] if objectives else None))
+    result = analyze(traj, strategies=_split(strategy), bootstrap=bootstrap, seed=seed, bounds=box,
+                     level=level, cv_folds=cv_folds)
+    out = _finite(result.to_dict())
+    for w in result.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False))
+        return
+    from ..report import render_tables
+
+    typer.echo(render_tables(out, fmt.value))
