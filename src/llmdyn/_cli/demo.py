@@ -1,10 +1,40 @@
-"""`llmdyn demo`."""
+"""`llmdyn demo`: the whole loop offline, on the bundled recorded corpus."""
 
 from __future__ import annotations
 
-from ._common import fail
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._common import OutputFormat
 
 
-def command() -> None:
-    """Not implemented yet."""
-    fail("llmdyn demo is not implemented yet")
+def command(
+    folder: Annotated[Optional[Path], typer.Argument(
+        help="Folder for the store and exports (default: a new temporary folder).")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, markdown or json.")
+                   ] = OutputFormat.table,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", "-b", min=0, help="Session-bootstrap replicates for intervals.")] = 0,
+) -> None:
+    """Replay the recorded sessions through the runner into SQLite, score every
+    step, fit the dynamics and print the paper's tables."""
+    import json
+    import time
+
+    from ..experiment import run_demo
+    from .fit import _finite
+
+    start = time.perf_counter()
+    result = run_demo(folder, bootstrap=bootstrap)
+    analysis = _finite(result.analysis)
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(analysis, indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        from ..report import render_tables
+
+        typer.echo(render_tables(analysis, fmt.value))
+    typer.echo(f"store: {result.store_path}\ntrajectories: {result.trajectories_path}\n"
+               f"({time.perf_counter() - start:.1f} s; `llmdyn fit {result.store_path}` "
+               "gives the same numbers)", err=True)

@@ -1,0 +1,397 @@
+"""The SQLite trajectory store: experiments, sessions and steps.
+
+One file in WAL mode. Each step is committed in its own transaction, and
+``UNIQUE(session_id, t)`` makes a duplicated step impossible: a completed step
+is never overwritten (only a failed one is replaced when a resumed run retries
+it). A resumed run reads the completed steps of each session and carries on
+from there, so a killed run loses at most the requests that were in flight.
+
+:func:`trajectory_frame` turns a store into the long trajectory table that
+``llmdyn fit`` reads; :func:`export_trajectories` writes it as CSV, Parquet or
+JSONL. No secret is ever written: the config is stored with the *name* of the
+API-key variable only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import StoreError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS experiments (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    config TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+    task TEXT NOT NULL,
+    label TEXT NOT NULL,
+    policy TEXT,
+    replicate INTEGER NOT NULL,
+    model TEXT,
+    status TEXT NOT NULL DEFAULT 'pending',
+    stop_reason TEXT,
+    events TEXT,
+    error TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS steps (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    t INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    strategy TEXT,
+    reason TEXT,
+    events TEXT,
+    model TEXT,
+    base_url TEXT,
+    server_model TEXT,
+    system_fingerprint TEXT,
+    temperature REAL,
+    top_p REAL,
+    seed INTEGER,
+    max_tokens INTEGER,
+    replicate INTEGER,
+    parent_hash TEXT,
+    code_hash TEXT,
+    request_key TEXT,
+    response TEXT,
+    code TEXT,
+    language TEXT,
+    scores TEXT,
+    findings TEXT,
+    latency_s REAL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    attempts INTEGER,
+    cached INTEGER,
+    finish_reason TEXT,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (session_id, t)
+);
+CREATE INDEX IF NOT EXISTS steps_session ON steps (session_id, t);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One request of a session and what came of it (a row of ``steps``).
+
+    ``status`` is ``"ok"`` (scored) or ``"failed"`` (``error`` says why).
+    ``scores`` maps objective -> value; ``findings`` is a list of plain dicts;
+    ``events`` the policy's trigger events as plain dicts.
+    """
+
+    session_id: str
+    t: int
+    status: str
+    strategy: str | None = None
+    reason: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    model: str | None = None
+    base_url: str | None = None
+    server_model: str | None = None
+    system_fingerprint: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    max_tokens: int | None = None
+    replicate: int | None = None
+    parent_hash: str | None = None
+    code_hash: str | None = None
+    request_key: str | None = None
+    response: str | None = None
+    code: str | None = None
+    language: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    latency_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    attempts: int | None = None
+    cached: bool = False
+    finish_reason: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return asdict(self)
+
+
+_JSON_FIELDS = ("events", "scores", "findings")
+_STEP_FIELDS = tuple(StepRecord.__dataclass_fields__)
+
+
+def _row_to_step(row: sqlite3.Row) -> StepRecord:
+    data = {k: row[k] for k in _STEP_FIELDS}
+    for k in _JSON_FIELDS:
+        data[k] = json.loads(data[k]) if data[k] else ({} if k == "scores" else [])
+    data["cached"] = bool(data["cached"])
+    return StepRecord(**data)
+
+
+class Store:
+    """An open store file (use as a context manager, or call :meth:`close`)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            raise StoreError(f"{self.path}: folder {self.path.parent} does not exist")
+        if self.path.exists() and self.path.is_file():
+            with open(self.path, "rb") as handle:
+                head = handle.read(16)
+            if head and not head.startswith(b"SQLite format 3"):
+                raise StoreError(f"{self.path}: not an llmdyn store (not a SQLite file)")
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- experiments and sessions -------------------------------------------------
+
+    def ensure_experiment(self, name: str, config: dict[str, Any],
+                          identity: dict[str, Any] | None = None) -> int:
+        """The id of experiment ``name``, created with ``config`` if new.
+
+        If it exists, its stored ``identity`` keys must match (else the sessions
+        would mix two different experiments under one name).
+        """
+        row = self._db.execute("SELECT id, config FROM experiments WHERE name = ?",
+                               (name,)).fetchone()
+        if row is None:
+            with self._db:
+                cur = self._db.execute(
+                    "INSERT INTO experiments (name, config, created_at) VALUES (?, ?, ?)",
+                    (name, json.dumps(config, sort_keys=True), _now()))
+            return int(cur.lastrowid)
+        if identity:
+            old = json.loads(row["config"])
+            for key, value in identity.items():
+                if key in old and old[key] != value:
+                    raise StoreError(
+                        f"{self.path}: experiment {name!r} was run with {key} = {old[key]!r}, "
+                        f"not {value!r}; give this run another name (name = ...) or store")
+        return int(row["id"])
+
+    def ensure_session(self, session_id: str, experiment_id: int, task: str, label: str,
+                       replicate: int, model: str | None, policy: str | None = None) -> str:
+        """Create session ``session_id`` if new; return its status."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO sessions (id, experiment_id, task, label, policy, "
+                "replicate, model, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                (session_id, experiment_id, task, label, policy, replicate, model, _now()))
+        row = self._db.execute("SELECT status FROM sessions WHERE id = ?",
+                               (session_id,)).fetchone()
+        return str(row["status"])
+
+    def session_statuses(self, experiment_id: int) -> dict[str, str]:
+        """Session id -> status for one experiment."""
+        rows = self._db.execute("SELECT id, status FROM sessions WHERE experiment_id = ?",
+                                (experiment_id,))
+        return {r["id"]: r["status"] for r in rows}
+
+    def finish_session(self, session_id: str, status: str, *, reason: str | None = None,
+                       events: Iterable[dict[str, Any]] = (), error: str | None = None) -> None:
+        """Mark a session ``complete``, ``stopped`` (by its policy) or ``failed``."""
+        if status not in ("complete", "stopped", "failed", "pending"):
+            raise ValueError(f"bad session status {status!r}")
+        with self._db:
+            self._db.execute(
+                "UPDATE sessions SET status = ?, stop_reason = ?, events = ?, error = ?, "
+                "updated_at = ? WHERE id = ?",
+                (status, reason, json.dumps(list(events)), error, _now(), session_id))
+
+    # -- steps -----------------------------------------------------------------------
+
+    def completed_steps(self, session_id: str) -> list[StepRecord]:
+        """The session's scored steps t = 0, 1, ... up to the first gap or failure."""
+        rows = self._db.execute("SELECT * FROM steps WHERE session_id = ? ORDER BY t",
+                                (session_id,)).fetchall()
+        out: list[StepRecord] = []
+        for row in rows:
+            if row["t"] != len(out) or row["status"] != "ok":
+                break
+            out.append(_row_to_step(row))
+        return out
+
+    def record_step(self, step: StepRecord) -> None:
+        """Commit one step in its own transaction.
+
+        A scored step at the same (session, t) is never replaced; a failed one
+        is, so a resumed run can retry it. Raises :class:`StoreError` on an
+        attempt to overwrite a scored step.
+        """
+        values = step.to_dict()
+        for k in _JSON_FIELDS:
+            values[k] = json.dumps(values[k], ensure_ascii=False)
+        values["cached"] = int(step.cached)
+        cols = list(_STEP_FIELDS) + ["created_at"]
+        values["created_at"] = _now()
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("session_id", "t"))
+        sql = (f"INSERT INTO steps ({', '.join(cols)}) VALUES "
+               f"({', '.join(':' + c for c in cols)}) ON CONFLICT (session_id, t) DO UPDATE "
+               f"SET {updates} WHERE steps.status = 'failed'")
+        with self._db:
+            cur = self._db.execute(sql, values)
+        if cur.rowcount == 0:
+            raise StoreError(f"{self.path}: step {step.t} of session {step.session_id} "
+                             "is already complete; it is never overwritten")
+
+    def steps(self, experiment: str | None = None) -> list[StepRecord]:
+        """Every step (ok and failed), ordered by session and t."""
+        sql = ("SELECT steps.* FROM steps JOIN sessions ON sessions.id = steps.session_id "
+               "JOIN experiments ON experiments.id = sessions.experiment_id")
+        args: tuple[Any, ...] = ()
+        if experiment is not None:
+            sql += " WHERE experiments.name = ?"
+            args = (experiment,)
+        rows = self._db.execute(sql + " ORDER BY steps.session_id, steps.t", args)
+        return [_row_to_step(r) for r in rows]
+
+    def experiments(self) -> list[str]:
+        """Experiment names, oldest first."""
+        return [r["name"] for r in self._db.execute("SELECT name FROM experiments ORDER BY id")]
+
+    def counts(self, experiment: str | None = None) -> dict[str, int]:
+        """Numbers of sessions by status and steps by status."""
+        where, args = ("WHERE e.name = ?", (experiment,)) if experiment else ("", ())
+        out: dict[str, int] = {}
+        for row in self._db.execute(
+                "SELECT s.status, COUNT(*) FROM sessions s JOIN experiments e "
+                f"ON e.id = s.experiment_id {where} GROUP BY s.status", args):
+            out[f"sessions_{row[0]}"] = row[1]
+        for row in self._db.execute(
+                "SELECT st.status, COUNT(*) FROM steps st JOIN sessions s ON s.id = st.session_id "
+                f"JOIN experiments e ON e.id = s.experiment_id {where} GROUP BY st.status", args):
+            out[f"steps_{row[0]}"] = row[1]
+        return out
+
+
+def is_store(path: str | Path) -> bool:
+    """True if ``path`` is a SQLite file (by its header)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(16).startswith(b"SQLite format 3")
+    except OSError:
+        return False
+
+
+def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.DataFrame":
+    """The store's scored steps as the long trajectory table.
+
+    One row per (session, t) with columns ``experiment, session, task, model,
+    policy, replicate, strategy, t`` and one float column per objective. Each
+    session is cut at its first failed or missing step, so t runs 0..T without
+    gaps. Row 0 carries the session's label (its fixed strategy, or the policy
+    name); row t >= 1 the strategy of the prompt that produced state t.
+    """
+    import pandas as pd
+
+    path = Path(db_path)
+    if not path.is_file():
+        raise StoreError(f"{path}: no such store")
+    if not is_store(path):
+        raise StoreError(f"{path}: not an llmdyn store (not a SQLite file)")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        db.row_factory = sqlite3.Row
+        sql = ("SELECT e.name AS experiment, s.id AS session, s.task, s.model, s.policy, "
+               "s.replicate, s.label, st.t, st.status, st.strategy, st.scores "
+               "FROM steps st JOIN sessions s ON s.id = st.session_id "
+               "JOIN experiments e ON e.id = s.experiment_id")
+        args: tuple[Any, ...] = ()
+        if experiment is not None:
+            names = [r[0] for r in db.execute("SELECT name FROM experiments")]
+            if experiment not in names:
+                raise StoreError(f"{path}: no experiment {experiment!r}; "
+                                 f"the store has: {', '.join(names) or 'none'}")
+            sql += " WHERE e.name = ?"
+            args = (experiment,)
+        rows = db.execute(sql + " ORDER BY s.id, st.t", args).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot read the store: {exc}") from exc
+    finally:
+        db.close()
+    records: list[dict[str, Any]] = []
+    objectives: list[str] = []
+    current, expected = None, 0
+    for r in rows:
+        if r["session"] != current:
+            current, expected = r["session"], 0
+        if r["t"] != expected or r["status"] != "ok":
+            expected = -1  # cut the rest of this session
+            continue
+        expected += 1
+        scores = json.loads(r["scores"] or "{}")
+        for name in scores:
+            if name not in objectives:
+                objectives.append(name)
+        records.append({"experiment": r["experiment"], "session": r["session"],
+                        "task": r["task"], "model": r["model"], "policy": r["policy"],
+                        "replicate": r["replicate"],
+                        "strategy": r["label"] if r["t"] == 0 else r["strategy"],
+                        "t": r["t"], **{k: float(v) for k, v in scores.items()}})
+    columns = ["experiment", "session", "task", "model", "policy", "replicate", "strategy", "t"]
+    frame = pd.DataFrame.from_records(records, columns=columns + objectives)
+    frame["t"] = frame["t"].astype("int64")
+    frame["replicate"] = frame["replicate"].astype("int64")
+    return frame
+
+
+def export_trajectories(db_path: str | Path, out_path: str | Path, fmt: str | None = None,
+                        experiment: str | None = None) -> Path:
+    """Write the trajectory table of a store as ``csv``, ``parquet`` or ``jsonl``.
+
+    ``fmt`` defaults to the output file's extension. Returns the written path.
+    """
+    out = Path(out_path)
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    if fmt not in ("csv", "parquet", "jsonl"):
+        raise StoreError(f"{out}: unknown export format {fmt!r}; use csv, parquet or jsonl")
+    frame = trajectory_frame(db_path, experiment)
+    if fmt == "csv":
+        frame.to_csv(out, index=False)
+    elif fmt == "parquet":
+        frame.to_parquet(out, index=False)
+    else:
+        frame.to_json(out, orient="records", lines=True)
+    return out
