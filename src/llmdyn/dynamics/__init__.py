@@ -80,3 +80,8 @@ __all__ += [
     "interference_matrix", "ljung_box", "load_trajectories", "nondominated_mask", "pareto_summary",
     "residual_correlation", "spectrum_of",
 ]
+from ._policy_eval import PolicyEvaluation as PolicyEvaluation
+from ._policy_eval import PolicyResult as PolicyResult
+from ._policy_eval import evaluate_policies as evaluate_policies
+
+__all__ += ["PolicyEvaluation", "PolicyResult", "evaluate_policies"]

@@ -107,23 +107,20 @@ class ModelStack:
         )
 
 
-def k_step_moments(A: np.ndarray, b: np.ndarray, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Affine k-step map of the h = 1 linear SDE, stacked over strategies.
+def k_step_maps(models: Sequence[DriftModel], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Affine k-step law of each model's h = 1 map, stacked over models.
 
-    For ``X_{t+1} = (I + A) X_t + b + ε``, ``ε ~ N(0, Q)``: the mean after
-    ``k`` steps is ``M x + c`` and the covariance ``P``, with the recursions
-    ``m <- (I+A) m + b`` and ``P <- (I+A) P (I+A)ᵀ + Q``. Shapes (S, n, n),
-    (S, n), (S, n, n).
+    After ``k`` steps from ``x`` the state is Gaussian with mean ``M x + c`` and
+    covariance ``P`` (moments from :func:`discrete_moments` started at 0; ``M``
+    is ``(I + A)^k``). Shapes (S, n, n), (S, n), (S, n, n).
     """
-    S, n, _ = A.shape
-    F = np.eye(n) + A
-    M = np.broadcast_to(np.eye(n), (S, n, n)).copy()
-    c = np.zeros((S, n))
-    P = np.zeros((S, n, n))
-    for _ in range(k):
-        M = F @ M
-        c = np.einsum("sij,sj->si", F, c) + b
-        P = F @ P @ np.swapaxes(F, 1, 2) + Q
+    from ._moments import discrete_moments
+
+    n = models[0].n
+    laws = [discrete_moments(m, np.zeros(n), k) for m in models]
+    M = np.stack([np.linalg.matrix_power(m.step_matrix, k) for m in models])
+    c = np.stack([mo.mean[-1] for mo in laws])
+    P = np.stack([mo.cov[-1] for mo in laws])
     return M, c, P
 
 
@@ -370,7 +367,7 @@ class MPCPolicy:
         if self.chance is not None and not 0.0 <= self.chance < 1.0:
             raise ConfigError(f"mpc chance level must lie in [0, 1), got {self.chance}")
         stack = ModelStack.from_models(self.models)
-        M, c, P = k_step_moments(stack.A, stack.b, stack.Q, self.horizon)
+        M, c, P = k_step_maps(list(self.models.values()), self.horizon)
         half = max(1, self.samples // 2)
         z = np.random.default_rng(self.seed).standard_normal((half, stack.A.shape[1]))
         z = np.concatenate([z, -z])  # antithetic: the sample mean is exact for linear utilities

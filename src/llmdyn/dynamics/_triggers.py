@@ -135,11 +135,14 @@ def local_convergence_rate(states: np.ndarray, window: int) -> np.ndarray:
     x = states[-window - 1:-1].transpose(1, 0, 2)  # (P, w, n)
     dx = np.diff(states[-window - 1:], axis=0).transpose(1, 0, 2)
     design = np.concatenate([x, np.ones((P, window, 1))], axis=2)  # (P, w, n+1)
-    sv = np.linalg.svd(design, compute_uv=False)
-    ok = sv[:, -1] > 1e-8 * np.maximum(sv[:, 0], 1e-300)
+    # Normal equations, batched: (n+1)x(n+1) systems are cheap; the Gram matrix's
+    # eigenvalues flag windows whose states did not move enough to identify A.
+    gram = np.swapaxes(design, 1, 2) @ design
+    ev = np.linalg.eigvalsh(gram)
+    ok = ev[:, 0] > 1e-10 * np.maximum(ev[:, -1], 1e-300)
     if not ok.any():
         return out
-    coef = np.linalg.pinv(design[ok]) @ dx[ok]  # (k, n+1, n)
+    coef = np.linalg.solve(gram[ok], np.swapaxes(design[ok], 1, 2) @ dx[ok])  # (k, n+1, n)
     A = np.swapaxes(coef[:, :n, :], 1, 2)
     out[ok] = -np.linalg.eigvals(A).real.max(axis=1)
     return out
