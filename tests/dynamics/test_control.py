@@ -85,3 +85,85 @@ def test_custom_strategies_are_respected() -> None:
     assert _run_live(p, 4) == ["A", "A", "B", "B"]
     with pytest.raises(ConfigError, match="EF"):
         make_policy("fixed:EF", strategies=("A", "B"))
+
+
+# -- model-based and adaptive policies -------------------------------------------------
+from llmdyn.dynamics import BanditPolicy, MPCPolicy, PhasePolicy, Utility  # noqa: E402
+
+from ._steering import phase_models, switching_models  # noqa: E402
+
+
+def _run_model(policy: Policy, models: dict, x0: list[float], turns: int) -> tuple[list[str], np.ndarray]:
+    """Noise-free closed loop: the policy picks, the picked model moves the state."""
+    states = [np.asarray(x0, dtype=float)]
+    used: list[str] = []
+    for _ in range(turns):
+        d = policy.decide(History(np.array(states), tuple(used), OBJ))
+        used.append(d.strategy)
+        m = models[d.strategy]
+        states.append(np.clip(states[-1] + m.A @ states[-1] + m.b, 0, 10))
+    return used, np.array(states)
+
+
+def test_phase_explores_with_oscillatory_then_exploits_with_exponential() -> None:
+    models = phase_models()
+    p = make_policy("phase", models, strategies=tuple(models))
+    assert isinstance(p, PhasePolicy)
+    assert p.kinds == {"OSC": "oscillatory", "EXP": "exponential", "BND": "boundary"}
+    used, _ = _run_model(p, models, [6.0, 6.0, 6.0], 6)
+    assert used == ["OSC", "OSC", "EXP", "EXP", "EXP", "EXP"]
+    assert "explore" in p.decide(_history(0)).reason
+    used3, _ = _run_model(make_policy("phase:explore=3", models, tuple(models)), models, [6.0] * 3, 5)
+    assert used3 == ["OSC"] * 3 + ["EXP"] * 2
+
+
+def test_phase_leaves_a_boundary_attracting_strategy_near_the_boundary() -> None:
+    models = {k: v for k, v in phase_models().items() if k != "EXP"}
+    # Without the security floor, BND's clipped equilibrium (0, 9, 9) scores best.
+    p = make_policy("phase:explore=0", models, tuple(models), constraints=None)
+    used, states = _run_model(p, models, [8.0, 6.0, 6.0], 8)
+    first_leave = used.index("OSC")
+    assert used[:first_leave] == ["BND"] * first_leave and first_leave >= 2
+    # It leaves exactly when security came within the margin (2) of the floor 0.
+    assert states[first_leave, 0] < 2.0 <= states[first_leave - 1, 0]
+    assert "avoiding boundary-attracting BND" in p.decide(History(states[: first_leave + 1], tuple(used[:first_leave]), OBJ)).reason
+    # Security never collapses to the bound while the policy steers.
+    assert states[:, 0].min() > 0.5
+
+
+def test_bandit_tries_each_strategy_then_follows_the_best_mean_gain() -> None:
+    p = make_policy("bandit", strategies=("A", "B", "C"), utility="weighted")
+    assert isinstance(p, BanditPolicy) and p.name == "bandit:ucb1"
+    # Gains: A -0.5, B +1.0, C +0.1 (mean utility per step).
+    states = np.array([[5, 5, 5], [4.5, 4.5, 4.5], [5.5, 5.5, 5.5], [5.6, 5.6, 5.6]], float)
+    h = History(states, ("A", "B", "C"), OBJ, session="s1")
+    assert p.decide(History(states[:1], (), OBJ)).strategy == "A"
+    assert p.decide(History(states[:2], ("A",), OBJ)).strategy == "B"
+    d = p.decide(h)
+    assert d.strategy == "B" and "B +1.00×1" in d.reason
+    # Thompson is reproducible per (session, turn): a resumed session decides the same.
+    th = make_policy("bandit:thompson,seed=4", strategies=("A", "B", "C"))
+    assert th.decide(h).strategy == th.decide(h).strategy
+    with pytest.raises(ConfigError, match="unknown"):
+        make_policy("bandit:greedy")
+
+
+def test_mpc_picks_the_strategy_that_lifts_the_weakest_objective() -> None:
+    models = switching_models()
+    p = make_policy("mpc:utility=worst", models)
+    assert isinstance(p, MPCPolicy) and p.name == "mpc:1"
+    low_sec = History(np.array([[2.5, 7.0, 8.0]]), (), OBJ)
+    low_fun = History(np.array([[8.0, 7.0, 2.5]]), (), OBJ)
+    assert p.decide(low_sec).strategy == "SF"
+    assert p.decide(low_fun).strategy == "FF"
+    assert "best expected utility" in p.decide(low_sec).reason
+    # A chance constraint rules out strategies likely to push security under 2.
+    strict = make_policy("mpc:chance=0.05", models, utility="weighted", weights=[0, 0, 1])
+    risky = History(np.array([[2.2, 7.0, 5.0]]), (), OBJ)
+    assert make_policy("mpc", models, utility="weighted", weights=[0, 0, 1], constraints=None).decide(risky).strategy == "FF"
+    assert strict.decide(risky).strategy != "FF"
+    with pytest.raises(ConfigError, match="horizon"):
+        make_policy("mpc:horizon=0", models)
+    with pytest.raises(ConfigError, match="unknown option"):
+        make_policy("mpc:hrizon=2", models)
+    assert isinstance(Utility(OBJ), Utility)
