@@ -67,6 +67,8 @@ def objective_pairs(objectives: Sequence[str], pairs: Sequence[tuple[str, str]] 
 def bounds_of(result: Mapping[str, Any] | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Feasible box from the result (``"bounds"``), default [0, 10]^n."""
     raw = result.get("bounds") if result is not None else None
+    if raw is None and result is not None:
+        raw = next((s.get("bounds") for s in _strategies(result).values() if s.get("bounds") is not None), None)
     try:
         lo, hi = raw if raw is not None else (0.0, 10.0)
         return (np.broadcast_to(np.asarray(lo, float), (n,)).copy(), np.broadcast_to(np.asarray(hi, float), (n,)).copy())

@@ -35,11 +35,26 @@ from ._figdata import (
 from ._tables import eigenvalues_of, interference_tables, objectives_of
 
 
-def _grid(n_panels: int, ncols: int, size: tuple[float, float] = (3.8, 3.2)) -> tuple[Figure, list[Any]]:
+def _fixed_figure(nrows: int, ncols: int, size: tuple[float, float], *, left: float = 0.75, right: float = 0.2,
+                  bottom: float = 0.6, top: float = 0.65, wgap: float = 0.7, hgap: float = 0.75) -> tuple[Figure, Any]:
+    """A figure whose margins are fixed in inches (no layout engine: fast to draw).
+
+    ``size`` is one panel's (width, height) including its share of the gaps.
+    """
+    width, height = size[0] * ncols, size[1] * nrows
+    fig = Figure(figsize=(width, height))
+    pw = (width - left - right - wgap * (ncols - 1)) / ncols
+    ph = (height - bottom - top - hgap * (nrows - 1)) / nrows
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
+                        wspace=wgap / pw, hspace=hgap / ph)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
+
+
+def _grid(n_panels: int, ncols: int, size: tuple[float, float] = (3.8, 3.2), **margins: float) -> tuple[Figure, list[Any]]:
     ncols = max(1, min(ncols, n_panels))
     nrows = -(-n_panels // ncols)
-    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+    fig, grid = _fixed_figure(nrows, ncols, size, **margins)
+    axes = grid.ravel().tolist()
     for ax in axes[n_panels:]:
         fig.delaxes(ax)
     return fig, axes[:n_panels]
@@ -119,8 +134,7 @@ def phase_portrait_figure(
     names = [s for s in names if s in set(frame["label"])]
     colors = colors_for(strategy_order(result, traj))
     lo, hi = bounds_of(result, len(objs))
-    fig = Figure(figsize=(3.6 * len(chosen), 3.4 * max(1, len(names))), layout="constrained")
-    axes = fig.subplots(max(1, len(names)), len(chosen), squeeze=False)
+    fig, axes = _fixed_figure(max(1, len(names)), len(chosen), (3.7, 3.5))
     for r, s in enumerate(names):
         model = model_of(result, s)
         eq = None
@@ -181,8 +195,8 @@ def eigenvalue_figure(result: Mapping[str, Any]) -> Figure:
     """
     lams = eigenvalues_of(result)
     colors = colors_for(list(lams))
-    fig = Figure(figsize=(5.6, 4.8), layout="constrained")
-    ax = fig.subplots()
+    fig, grid = _fixed_figure(1, 1, (5.6, 4.8), top=0.4)
+    ax = grid[0][0]
     ax.add_patch(Circle((-1.0, 0.0), 1.0, facecolor="tab:green", alpha=0.10, edgecolor="tab:green", lw=1.2,
                         label="|1+λ| < 1 (stable step)"))
     ax.axvline(0.0, color="0.5", lw=0.8, ls=":")
@@ -220,7 +234,7 @@ def interference_figure(result: Mapping[str, Any], *, ncols: int = 3) -> Figure:
         from ..errors import DataError
 
         raise DataError("the analysis result has no interference matrices to draw")
-    fig, axes = _grid(len(tables), ncols, size=(3.9, 3.5))
+    fig, axes = _grid(len(tables), ncols, size=(3.9, 3.5), left=1.05, right=1.25, wgap=1.15, bottom=0.95, hgap=1.2)
     norm = TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0)
     image = None
     for ax, (key, df) in zip(axes, tables.items()):
@@ -235,7 +249,9 @@ def interference_figure(result: Mapping[str, Any], *, ncols: int = 3) -> Figure:
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white" if abs(v) > 0.6 else "black")
         ax.set_title("pooled" if key == "pooled" else key)
     if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.8, label="corr(ΔXᵢ, ΔXⱼ)")
+        w, h = fig.get_size_inches()
+        cax = fig.add_axes((1 - 1.0 / w, 0.2, 0.18 / w, 0.6))
+        fig.colorbar(image, cax=cax, label="corr(ΔXᵢ, ΔXⱼ)")
     fig.suptitle("Interference between objectives (negative: trade-off)")
     return fig
 

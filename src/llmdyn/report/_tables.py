@@ -28,6 +28,8 @@ MAX_STEP = "max |1+λ|"
 R2_IN = "R² in-sample"
 R2_CV = "R² CV"
 PARETO = "Pareto efficiency"
+FINAL_EFF = "final-state efficiency"
+HV = "hypervolume share"
 
 _DASH = "—"
 
@@ -156,6 +158,15 @@ def _r2(s: Mapping[str, Any], which: str) -> float:
     return _num(r2.get(which))
 
 
+def _pareto_of(result: Mapping[str, Any], strategy: str) -> Mapping[str, Any] | None:
+    block = result.get("pareto")
+    if not isinstance(block, Mapping):
+        return None
+    by = block.get("by_strategy")
+    entry = by.get(strategy) if isinstance(by, Mapping) else None
+    return entry if isinstance(entry, Mapping) else None
+
+
 def _intervals(s: Mapping[str, Any]) -> Mapping[str, Any] | None:
     iv = s.get("intervals")
     return iv if isinstance(iv, Mapping) else None
@@ -197,21 +208,31 @@ def strategy_table(result: Mapping[str, Any]) -> pd.DataFrame:
                 PARETO: _num(s.get("pareto_efficiency")),
             }
         )
-        hv = _first(s, "hypervolume")
+        pareto = _pareto_of(result, name)
+        final_eff = _first(s, "final_state_efficiency", "final_efficiency")
+        if final_eff is None:
+            final_eff = _first(pareto, "final_efficiency")
+        if final_eff is not None:
+            row[FINAL_EFF] = _num(final_eff)
+        hv = _first(s, "hypervolume_share", "hypervolume")
+        if hv is None:
+            hv = _first(pareto, "hypervolume_share")
         if hv is not None:
-            row["hypervolume"] = _num(hv)
+            row[HV] = _num(hv)
         rows[name] = row
     columns = ["sessions", "transitions", RATE]
     if any_interval:
         columns += [RATE_LO, RATE_HI]
     columns += ["eigenvalues", "regime", MAX_STEP, R2_IN, R2_CV, "equilibrium", PARETO]
-    if any("hypervolume" in r for r in rows.values()):
-        columns.append("hypervolume")
+    columns += [c for c in (FINAL_EFF, HV) if any(c in r for r in rows.values())]
     df = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     df.index.name = "strategy"
     for col in ("sessions", "transitions"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
     level = _num(result.get("level"))
+    for s in _strategies(result).values():
+        if math.isnan(level):
+            level = _num(_first(_intervals(s), "level"))
     if not math.isnan(level):
         df.attrs["level"] = level
     return df
@@ -370,9 +391,16 @@ def diagnostic_tables(result: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
         if df is None:  # Q is always there: its correlation is the same thing
             df = _corr_from_cov(s.get("Q"), names)
         if df is not None:
+            pm = _matrix(_first(s, "residual_correlation_p_values"), names)
+            if pm is not None:
+                df.attrs["p_values"] = pm
             out[f"residual correlation {name}"] = df
-    lb = _first(result, "ljung_box", "whiteness")
-    rows = _ljung_box_rows(lb, names)
+    rows = _ljung_box_rows(_first(result, "ljung_box", "whiteness"), names)
+    seen = {r["scope"] for r in rows}
+    for name, s in _strategies(result).items():
+        block = _first(s, "ljung_box", "whiteness")
+        if isinstance(block, Mapping) and name not in seen:
+            rows += _ljung_box_rows({name: block}, names)
     if rows:
         out["Ljung–Box"] = pd.DataFrame(rows).set_index("scope")
     return out
@@ -402,11 +430,13 @@ def _ljung_box_rows(lb: Any, names: list[str]) -> list[dict[str, Any]]:
             return
         p_arr = np.atleast_1d(np.asarray(p, dtype=float))
         st_arr = np.atleast_1d(np.asarray(stat, dtype=float)) if stat is not None else np.full(p_arr.shape, np.nan)
+        objs = block.get("objectives")
+        objs = [str(o) for o in objs] if isinstance(objs, Sequence) and len(objs) == p_arr.size else names
         for i, pv in enumerate(p_arr):
             rows.append(
                 {
                     "scope": scope,
-                    "objective": names[i] if i < len(names) and p_arr.size == len(names) else str(i),
+                    "objective": objs[i] if i < len(objs) and p_arr.size == len(objs) else str(i),
                     "lag": block.get("lag", block.get("lags")),
                     "statistic": float(st_arr[i]) if i < st_arr.size else math.nan,
                     "p-value": float(pv),
@@ -540,10 +570,10 @@ def _rich_text(sections: list[tuple[str, pd.DataFrame, pd.DataFrame]], width: in
     console = Console(file=buf, width=width, force_terminal=False, color_system=None, highlight=False)
     split: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []
     for title, num, disp in sections:  # a terminal is narrow: spectrum gets its own table
-        wide = [c for c in ("eigenvalues", "equilibrium") if c in disp.columns]
+        wide = [c for c in ("eigenvalues", "equilibrium", PARETO, FINAL_EFF, HV) if c in disp.columns]
         if title == "Strategies" and wide:
             split.append((title, num, disp.drop(columns=wide)))
-            split.append(("Spectrum and equilibrium", num, disp[wide]))
+            split.append(("Spectrum, equilibrium and Pareto", num, disp[wide]))
         else:
             split.append((title, num, disp))
     for title, _, disp in split:
