@@ -102,3 +102,17 @@ def test_triggered_policy_carries_events_runs_callbacks_and_stops() -> None:
         make_triggers("banana:3")
     with pytest.raises(ConfigError, match="action"):
         make_triggers("security_below@explode")
+
+
+def test_spec_suffix_adds_triggers_that_suit_any_objective_set() -> None:
+    p = make_policy("schedule:FF2-AI+triggers=security_below:2@stop")
+    assert isinstance(p, Triggered) and p.name == "schedule:FF2-AI"
+    d = p.decide(_hist([[5, 5, 5], [1.5, 5, 5]]))
+    assert d.strategy == "FF" and d.stop and d.events[0].action == "stop"
+    q = make_policy("fixed:AI+triggers")
+    other = History(np.array([[1.0, 2.0], [0.5, 0.1]]), ("AI",), ("x", "y"))
+    assert q.decide(other).events == ()  # no security/efficiency: the defaults stay silent
+    assert [e.name for e in q.decide(_hist([[5, 5, 5], [1.5, 2, 5]])).events] == [
+        "security_below", "efficiency_drop"]
+    with pytest.raises(ConfigError, match="triggers"):
+        make_policy("fixed:AI+triggersX")

@@ -17,6 +17,10 @@ Specs (see :data:`POLICY_SPECS`)::
                                 (exponential), leave boundary-attracting ones
     bandit[:ucb1|thompson]      model-free baseline over strategies
     mpc[:3]                     best expected utility 3 steps ahead
+
+Any spec may end in ``+triggers`` (the paper's intervention triggers, recorded)
+or ``+triggers=security_below:2@stop,efficiency_drop:1.5`` (see
+:func:`~llmdyn.dynamics.make_triggers`); the runner then records their events.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ POLICY_SPECS = (
     "phase[:explore=2,margin=2]",
     "bandit[:ucb1|thompson]",
     "mpc[:HORIZON][,utility=weighted|worst]",
+    "<any>+triggers[=security_below:2@stop,...]",
 )
 MODEL_POLICIES = ("phase", "mpc")
 #: Options any policy accepts (ignored by those that do not use them).
@@ -204,6 +209,13 @@ def make_policy(
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"empty policy spec; use one of: {', '.join(POLICY_SPECS)}")
     spec = spec.strip()
+    base, plus, trig_text = spec.partition("+triggers")
+    if plus:
+        trig_text = trig_text.strip()
+        if trig_text and not trig_text.startswith("="):
+            raise ConfigError(f"policy {spec!r}: write SPEC+triggers or SPEC+triggers=NAME[:THRESHOLD][@ACTION],...")
+        options["triggers"] = trig_text[1:].strip() or "default"
+        spec = base.strip()
     if strategies is None:
         strategies = tuple(models or ())
     strategies = tuple(strategies)

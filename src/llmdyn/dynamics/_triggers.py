@@ -34,12 +34,18 @@ def _column(objectives: Sequence[str], name: str, trigger: str) -> int:
     return list(objectives).index(name)
 
 
+def _silent(history: BatchHistory) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(history.n_paths, dtype=bool), np.full(history.n_paths, np.nan)
+
+
 @dataclass(frozen=True)
 class _Trigger:
     """Common parts: name, action, callback, and ``check`` from ``check_batch``."""
 
     action: str = "record"
     callback: Callback | None = None
+    #: False for the paper's defaults: silent where the objective does not exist.
+    required: bool = True
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -78,6 +84,8 @@ class ObjectiveBelow(_Trigger):
 
     def check_batch(self, history: BatchHistory) -> tuple[np.ndarray, np.ndarray]:
         """Fired where the latest value is strictly below the threshold."""
+        if not self.required and self.objective not in history.objectives:
+            return _silent(history)
         value = history.current[:, _column(history.objectives, self.objective, self.name)]
         return value < self.threshold, value
 
@@ -104,10 +112,9 @@ class ObjectiveDrop(_Trigger):
 
     def check_batch(self, history: BatchHistory) -> tuple[np.ndarray, np.ndarray]:
         """Fired where the last step's drop exceeds the threshold."""
+        if history.t < 1 or (not self.required and self.objective not in history.objectives):
+            return _silent(history)
         j = _column(history.objectives, self.objective, self.name)
-        if history.t < 1:
-            nan = np.full(history.n_paths, np.nan)
-            return np.zeros(history.n_paths, dtype=bool), nan
         prev, cur = history.states[-2][:, j], history.current[:, j]
         drop = prev - cur
         if self.relative:
@@ -190,12 +197,17 @@ TRIGGER_SPECS = {
 
 
 def default_triggers(objectives: Sequence[str] | None = None, action: str = "record") -> tuple[Any, ...]:
-    """The paper's three triggers (those whose objective exists in ``objectives``)."""
+    """The paper's three triggers (those whose objective exists in ``objectives``).
+
+    Without ``objectives`` the objective triggers stay silent on histories that
+    lack their objective, so the defaults suit any objective set.
+    """
+    if objectives is None:
+        return (ObjectiveBelow(action=action, required=False), ObjectiveDrop(action=action, required=False),
+                ConvergenceRateAbove(action=action))
+    have = set(objectives)
     trig: list[Any] = [ObjectiveBelow(action=action), ObjectiveDrop(action=action),
                        ConvergenceRateAbove(action=action)]
-    if objectives is None:
-        return tuple(trig)
-    have = set(objectives)
     return tuple(t for t in trig if getattr(t, "objective", None) in (None, *have))
 
 
