@@ -85,3 +85,23 @@ from ._policy_eval import PolicyResult as PolicyResult
 from ._policy_eval import evaluate_policies as evaluate_policies
 
 __all__ += ["PolicyEvaluation", "PolicyResult", "evaluate_policies"]
+
+# Simulation, linear-SDE moments, forecasts.
+from ._moments import Moments as Moments
+from ._moments import StationaryComparison as StationaryComparison
+from ._moments import compare_stationary as compare_stationary
+from ._moments import continuous_moments as continuous_moments
+from ._moments import discrete_moments as discrete_moments
+from ._moments import stationary_covariance as stationary_covariance
+from ._simulate import BOUNDARIES as BOUNDARIES
+from ._simulate import Forecast as Forecast
+from ._simulate import PathSummary as PathSummary
+from ._simulate import euler_maruyama as euler_maruyama
+from ._simulate import forecast_model as forecast_model
+from ._simulate import simulate_model as simulate_model
+
+__all__ += [
+    "BOUNDARIES", "Forecast", "Moments", "PathSummary", "StationaryComparison", "compare_stationary",
+    "continuous_moments", "discrete_moments", "euler_maruyama", "forecast_model", "simulate_model",
+    "stationary_covariance",
+]
