@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
 STEP_CHANGE = "step_change"
 RESIDUAL = "residual"
@@ -92,7 +92,7 @@ def correlation_pvalues(r: np.ndarray, m: int, dof_loss: int = 0) -> np.ndarray:
     r = np.clip(r, -1.0, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = r * np.sqrt(df / np.clip(1.0 - r * r, 0.0, None))
-    return 2.0 * sps.t.sf(np.abs(t), df)
+    return 2.0 * special.stdtr(df, -np.abs(t))  # Student-t survival function
 
 
 def correlation_matrix(values: np.ndarray) -> np.ndarray:
@@ -206,7 +206,7 @@ def ljung_box(residuals: np.ndarray, session: np.ndarray | None = None,
             r_k = (Ec[k:][same] * Ec[:-k][same]).sum(axis=0) / denom
         q += np.nan_to_num(r_k * r_k) / n_k
     q *= N * (N + 2.0)
-    p = sps.chi2.sf(q, lags)
+    p = special.chdtrc(lags, q)  # chi-square survival function
     return LjungBox(statistic={k: float(v) for k, v in zip(names, q)},
                     p_value={k: float(v) for k, v in zip(names, p)},
                     lags=lags, n_residuals=N, n_sessions=int(new.sum()))

@@ -94,6 +94,8 @@ def _numeric_column(df: pd.DataFrame, name: str, source: str, rows: np.ndarray,
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raw = col.iloc[pos]
+        if isinstance(raw, np.generic):
+            raw = raw.item()
         if raw is None or (isinstance(raw, float) and np.isnan(raw)):
             what = "is missing"
         elif isinstance(raw, (int, float, np.floating, np.integer)):
@@ -178,7 +180,7 @@ class Trajectories:
         frac = t_vals != np.round(t_vals)
         if frac.any():
             pos = int(np.flatnonzero(frac)[0])
-            raise DataError(f"{src}: row {rows[pos]}, column 't': value {t_vals[pos]!r} is not an "
+            raise DataError(f"{src}: row {rows[pos]}, column 't': value {float(t_vals[pos])!r} is not an "
                             f"integer; t counts iterations 0, 1, 2, ...")
         out["t"] = t_vals.astype(np.int64)
         for extra in ("task", "model"):
