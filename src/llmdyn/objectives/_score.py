@@ -1,0 +1,68 @@
+"""``score_code``: parse once, walk once, score three objectives.
+
+Never raises: every failure becomes a finding and baseline scores.
+"""
+
+from __future__ import annotations
+
+from ._efficiency import UNPARSED as EFF_UNPARSED
+from ._efficiency import score_efficiency
+from ._facts import collect_facts
+from ._functionality import score_functionality
+from ._parse import ParsedSource, parse_source
+from ._rules import rule
+from ._security import UNPARSED as SEC_UNPARSED
+from ._security import score_security
+from ._types import Finding, ScoreCard, TaskProfile
+
+CODE_OBJECTIVES: tuple[str, ...] = ("security", "efficiency", "functionality")
+_SCORERS = (score_security, score_efficiency, score_functionality)
+
+
+def _fallback(detail: str, extra: tuple[Finding, ...] = ()) -> ScoreCard:
+    return ScoreCard(
+        {"security": SEC_UNPARSED, "efficiency": EFF_UNPARSED, "functionality": 0.0},
+        extra + (rule("INP008").finding(None, detail[:200]),),
+    )
+
+
+def score_parsed(parsed: ParsedSource, task: TaskProfile | None = None) -> ScoreCard:
+    """Score an already parsed source (the tree is shared by the three scorers)."""
+    facts = None
+    if parsed.tree is not None:
+        try:
+            facts = collect_facts(parsed.tree)
+        except (RecursionError, MemoryError) as exc:
+            return _fallback(type(exc).__name__, parsed.findings)
+    values: dict[str, float] = {}
+    findings: list[Finding] = list(parsed.findings)
+    for scorer in _SCORERS:
+        s = scorer(parsed, facts, task)
+        values[s.name] = s.value
+        findings.extend(s.findings)
+    return ScoreCard(values, tuple(findings))
+
+
+def score_code(source: str | bytes, task: TaskProfile | None = None) -> ScoreCard:
+    """Score Python code on security, efficiency and functionality (0-10 each).
+
+    Parameters
+    ----------
+    source
+        The code, as text or bytes.  It is parsed with :func:`ast.parse` once and
+        never compiled, executed or imported.
+    task
+        Optional task profile; its ``expected_lines`` conditions functionality's
+        size term.
+
+    Returns
+    -------
+    ScoreCard
+        ``values`` has the keys security, efficiency, functionality; ``findings``
+        explain them.  Never raises: bad input gives baseline scores and a
+        finding that says what happened.
+    """
+    try:
+        return score_parsed(parse_source(source), task)
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raises" (RecursionError, MemoryError too)
+        return _fallback(f"{type(exc).__name__}: {exc}")
