@@ -108,8 +108,10 @@ def discrete_moments(model: Any, x0: Any, steps: int, *, cov0: Any = None, h: fl
 def continuous_moments(model: Any, x0: Any, times: Any, *, cov0: Any = None) -> Moments:
     """Exact mean and covariance of the continuous-time process at ``times``.
 
-    The mean is read off ``expm([[A, b], [0, 0]] t)`` and the covariance off
-    Van Loan's ``expm([[−A, Q], [0, Aᵀ]] t)``; both hold for singular ``A``.
+    The process moves between consecutive times by its exact transition: the
+    mean part read off ``expm([[A, b], [0, 0]] Δ)``, the covariance part off Van
+    Loan's ``expm([[−A, Q], [0, Aᵀ]] Δ)``; both hold for singular ``A``, and
+    equally spaced times need one pair of matrix exponentials.
     """
     A, b, Q = _system(model)
     n = A.shape[0]
@@ -120,16 +122,28 @@ def continuous_moments(model: Any, x0: Any, times: Any, *, cov0: Any = None) -> 
     aug = np.zeros((n + 1, n + 1))
     aug[:n, :n], aug[:n, n] = A, b
     van_loan = np.block([[-A, Q], [np.zeros((n, n)), A.T]])
+    cache: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def transition(dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = round(dt, 12)  # equally spaced times share one matrix exponential
+        if key not in cache:
+            E = scipy.linalg.expm(aug * dt)
+            F = scipy.linalg.expm(van_loan * dt)
+            cache[key] = (E[:n, :n], E[:n, n], F[n:, n:].T @ F[:n, n:])  # e^{AΔ}, ∫e^{As}b, ∫e^{As}Qe^{Aᵀs}
+        return cache[key]
+
     mean = np.empty((ts.size, n))
     cov = np.empty((ts.size, n, n))
-    for i, t in enumerate(ts):  # a loop over requested times
-        E = scipy.linalg.expm(aug * t)
-        Phi = E[:n, :n]
-        mean[i] = Phi @ m0 + E[:n, n]
-        F = scipy.linalg.expm(van_loan * t)
-        integral = F[n:, n:].T @ F[:n, n:]  # ∫₀ᵗ e^{As} Q e^{Aᵀs} ds
-        P = Phi @ P0 @ Phi.T + integral
-        cov[i] = 0.5 * (P + P.T)
+    m, P, prev = m0, P0, 0.0
+    for i in np.argsort(ts, kind="stable"):  # exact transitions between consecutive times
+        dt = float(ts[i]) - prev
+        if dt > 0:
+            Phi, c, integral = transition(dt)
+            m = Phi @ m + c
+            P = Phi @ P @ Phi.T + integral
+            P = 0.5 * (P + P.T)
+            prev = float(ts[i])
+        mean[i], cov[i] = m, P
     return Moments(times=ts, mean=mean, cov=cov, kind="continuous")
 
 
