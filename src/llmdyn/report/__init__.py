@@ -10,6 +10,10 @@ from ._figures import interference_figure as interference_figure
 from ._figures import pareto_figure as pareto_figure
 from ._figures import phase_portrait_figure as phase_portrait_figure
 from ._figures import trajectory_figure as trajectory_figure
+from ._html import ReportFiles as ReportFiles
+from ._html import render_html as render_html
+from ._html import render_markdown as render_markdown
+from ._html import write_report as write_report
 from ._tables import diagnostic_tables as diagnostic_tables
 from ._tables import drift_tables as drift_tables
 from ._tables import interference_tables as interference_tables
@@ -17,6 +21,7 @@ from ._tables import render_tables as render_tables
 from ._tables import strategy_table as strategy_table
 
 __all__ = [
+    "ReportFiles",
     "diagnostic_tables",
     "drift_tables",
     "eigenvalue_figure",
@@ -24,7 +29,10 @@ __all__ = [
     "interference_tables",
     "pareto_figure",
     "phase_portrait_figure",
+    "render_html",
+    "render_markdown",
     "render_tables",
     "strategy_table",
     "trajectory_figure",
+    "write_report",
 ]

@@ -134,6 +134,23 @@ def _pareto_reading(traj: Any) -> list[str]:
             f"(higher is better on every objective): {parts}."]
 
 
+def _strategy_tables(st: Any) -> list[dict[str, Any]]:
+    """The strategy summary, split in two so each fits a page's width."""
+    from ._tables import FINAL_EFF, HV, PARETO
+
+    disp = display_strategy_table(st)
+    wide = [c for c in ("eigenvalues", "equilibrium", PARETO, FINAL_EFF, HV) if c in disp.columns]
+    return [
+        _table("strategies", "Strategy summary", disp.drop(columns=wide),
+               "rate = −max Re λ (convergence rate); max |1+λ| < 1: the one-step map is stable; R² of the one-step "
+               "change ΔX, in-sample and by session-grouped cross-validation (CV)."),
+        _table("spectrum", "Spectrum, equilibrium and Pareto", disp[wide],
+               "Eigenvalues of A (a conjugate pair written once as a ± bi); equilibrium X* = −A⁻¹b; Pareto efficiency: "
+               "share of states not dominated within their own session; final-state efficiency: share of final "
+               "states not dominated among all sessions; hypervolume share of the feasible box."),
+    ]
+
+
 def build_sections(result: Mapping[str, Any], traj: Any, *, image_format: str = "png", dpi: int = 100,
                    max_paths: int = 40, seed: int = 0, step: Callable[[str], None] = lambda _d: None) -> list[dict[str, Any]]:
     """The report's sections: readings, tables and figures (as data URIs)."""
@@ -148,10 +165,7 @@ def build_sections(result: Mapping[str, Any], traj: Any, *, image_format: str = 
     multi = len(traj.objectives) > 1
     sections = [
         {"id": "strategies", "title": "Strategies", "reading": strategy_narrative(result),
-         "tables": [_table("strategies", "Strategy summary", display_strategy_table(st),
-                           "rate = −max Re λ (convergence rate); max |1+λ| < 1: the one-step map is stable; "
-                           "R² of the one-step change ΔX, in-sample and session-grouped cross-validated; "
-                           "Pareto efficiency: share of states not dominated within their own session.")],
+         "tables": _strategy_tables(st),
          "figures": [fig("eigenvalues", lambda: eigenvalue_figure(result),
                          "Eigenvalues of each strategy's drift matrix A; inside the shaded disc |1+λ| < 1 the "
                          "one-step map is stable.")]},
