@@ -19,6 +19,7 @@ scalar ``a < 0``, ``P_c = q / (−2a)`` while ``P_d = q / (1 − (1+a)²)``, a r
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -123,13 +124,21 @@ def continuous_moments(model: Any, x0: Any, times: Any, *, cov0: Any = None) -> 
     aug[:n, :n], aug[:n, n] = A, b
     van_loan = np.block([[-A, Q], [np.zeros((n, n)), A.T]])
     cache: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    norm_a = float(np.abs(A).sum(axis=0).max())  # ‖A‖₁
 
     def transition(dt: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = round(dt, 12)  # equally spaced times share one matrix exponential
         if key not in cache:
-            E = scipy.linalg.expm(aug * dt)
-            F = scipy.linalg.expm(van_loan * dt)
-            cache[key] = (E[:n, :n], E[:n, n], F[n:, n:].T @ F[:n, n:])  # e^{AΔ}, ∫e^{As}b, ∫e^{As}Qe^{Aᵀs}
+            # Van Loan's block loses accuracy once e^{−AΔ} is large, so take it on a
+            # short step and double up: (Φ, c, W) over 2δ = (Φ², Φc + c, ΦWΦᵀ + W).
+            squarings = max(0, math.ceil(math.log2(max(dt * norm_a / 0.5, 1.0))))
+            small = dt / 2.0**squarings
+            E = scipy.linalg.expm(aug * small)
+            F = scipy.linalg.expm(van_loan * small)
+            Phi, c, W = E[:n, :n], E[:n, n], F[n:, n:].T @ F[:n, n:]
+            for _ in range(squarings):
+                Phi, c, W = Phi @ Phi, Phi @ c + c, Phi @ W @ Phi.T + W
+            cache[key] = (Phi, c, W)  # e^{AΔ}, ∫₀^Δ e^{As} b ds, ∫₀^Δ e^{As} Q e^{Aᵀs} ds
         return cache[key]
 
     mean = np.empty((ts.size, n))
