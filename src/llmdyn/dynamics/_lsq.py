@@ -33,16 +33,16 @@ class SessionStats:
         return int(self.count.shape[0])
 
     def combine(self, W: np.ndarray) -> "SessionStats":
-        """Weighted sums over sessions for each row of ``W`` (k, S)."""
+        """Weighted sums over sessions for each row of ``W`` (k, S): one matrix product."""
         k, S = W.shape
         p, n = self.ZY.shape[1:]
-        return SessionStats(
-            ZZ=(W @ self.ZZ.reshape(S, -1)).reshape(k, p, p),
-            ZY=(W @ self.ZY.reshape(S, -1)).reshape(k, p, n),
-            YY=(W @ self.YY.reshape(S, -1)).reshape(k, n, n),
-            Ysum=W @ self.Ysum,
-            count=W @ self.count,
-        )
+        packed = np.concatenate([self.ZZ.reshape(S, -1), self.ZY.reshape(S, -1), self.YY.reshape(S, -1),
+                                 self.Ysum, self.count[:, None]], axis=1)
+        out = W @ packed
+        cuts = np.cumsum([p * p, p * n, n * n, n])
+        zz, zy, yy, ysum, cnt = np.split(out, cuts, axis=1)
+        return SessionStats(ZZ=zz.reshape(k, p, p), ZY=zy.reshape(k, p, n), YY=yy.reshape(k, n, n),
+                            Ysum=ysum, count=cnt[:, 0])
 
 
 def design(X: np.ndarray) -> np.ndarray:
