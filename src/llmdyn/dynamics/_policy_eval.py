@@ -17,10 +17,10 @@ win share.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 from ..errors import ConfigError
 from ._batch import BatchHistory
@@ -202,7 +202,7 @@ def _interval(values: np.ndarray, level: float) -> tuple[float, float]:
 def _mean_interval(values: np.ndarray, level: float) -> tuple[float, float]:
     m = float(values.mean())
     se = float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else 0.0
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     return m - z * se, m + z * se
 
 

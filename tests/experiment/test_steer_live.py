@@ -1,0 +1,116 @@
+"""A live run under a steering policy: strategies, reasons and trigger events are stored,
+and a run killed mid-way resumes to the same sessions as an uninterrupted one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from llmdyn.dynamics import History, fit_drift, load_trajectories, make_policy
+from llmdyn.experiment import load_config, run_experiment
+from llmdyn.store import Store
+from tests.dynamics._steering import OBJ, switching_models
+
+POLICY = "mpc:utility=worst+triggers=security_below:9.5"
+TASKS = "password_reset"
+ITERATIONS = 4
+
+
+def _policy_data(path: Path) -> Path:
+    rng = np.random.default_rng(11)
+    rows = []
+    for s, m in switching_models().items():
+        x = rng.uniform(3, 7, size=(8, 3))
+        for t in range(6):
+            rows += [{"session": f"{s}-{i}", "strategy": s, "t": t, **dict(zip(OBJ, x[i]))} for i in range(8)]
+            x = np.clip(x + x @ m.A.T + m.b + rng.standard_normal(x.shape) @ m.diffusion.T, 0, 10)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _config(tmp: Path, base_url: str, store: str, data: Path) -> Path:
+    cfg = tmp / f"{store}.toml"
+    cfg.write_text(
+        f'model = "fake-model"\nbase_url = "{base_url}"\napi_key_env = "LLMDYN_FAKE_KEY"\n'
+        f'tasks = {TASKS.split(",")!r}\nstrategies = ["EF", "SF", "FF", "AI"]\n'
+        f'iterations = {ITERATIONS}\nconcurrency = 1\ncache = false\nscore_workers = 0\n'
+        f'retries = 0\npolicy = "{POLICY}"\npolicy_data = "{data}"\nstore = "{tmp / store}"\n'
+        'name = "steer-live"\n'.replace("'", '"'))
+    return cfg
+
+
+def _ok_steps(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as con:
+            return int(con.execute("SELECT COUNT(*) FROM steps WHERE status = 'ok'").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _sessions(db: Path) -> dict[str, list]:
+    with Store(db) as st:
+        steps = st.steps("steer-live")
+    out: dict[str, list] = {}
+    for s in steps:
+        out.setdefault(s.session_id, []).append(s)
+    return out
+
+
+@pytest.mark.timeout(120)
+def test_policy_run_records_decisions_and_resumes_after_a_kill(
+        tmp_path: Path, fake_openai, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLMDYN_FAKE_KEY", "sk-test")
+    data = _policy_data(tmp_path / "policy.csv")
+    ref_server = fake_openai()
+    ref_cfg = _config(tmp_path, ref_server.base_url, "ref.sqlite", data)
+    summary = run_experiment(load_config(ref_cfg), progress=False)
+    assert summary.sessions_failed == 0 and summary.steps_ok == ITERATIONS + 1
+
+    # The same run in a child process, killed after a few steps, then resumed.
+    server = fake_openai(latency=0.15)
+    cfg = _config(tmp_path, server.base_url, "killed.sqlite", data)
+    db = tmp_path / "killed.sqlite"
+    env = {**os.environ, "LLMDYN_FAKE_KEY": "sk-test", "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.Popen([sys.executable, "-m", "llmdyn.cli", "run", str(cfg), "--quiet"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while _ok_steps(db) < 2 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    killed_at = _ok_steps(db)
+    assert 2 <= killed_at < ITERATIONS + 1, "the child must die mid-run"
+    resumed = run_experiment(load_config(cfg), progress=False)
+    assert resumed.steps_resumed >= killed_at and resumed.sessions_failed == 0
+
+    ref, got = _sessions(tmp_path / "ref.sqlite"), _sessions(db)
+    assert ref.keys() == got.keys() and len(got) == 1
+    traj = load_trajectories(data)
+    policy = make_policy(POLICY, {s: fit_drift(traj, s).model for s in traj.strategies})
+    n_events = 0
+    for sid, steps in got.items():
+        assert [s.t for s in steps] == list(range(ITERATIONS + 1))
+        assert all(s.status == "ok" for s in steps)
+        # Resumed session = uninterrupted session, step by step.
+        assert [(s.strategy, s.scores) for s in steps] == [(s.strategy, s.scores) for s in ref[sid]]
+        states = np.array([[s.scores[o] for o in OBJ] for s in steps])
+        for t in range(1, ITERATIONS + 1):
+            expected = policy.decide(History(states[:t], tuple(s.strategy for s in steps[1:t]), OBJ,
+                                             session=sid))
+            assert steps[t].strategy == expected.strategy
+            assert steps[t].reason == expected.reason and steps[t].reason.startswith("mpc: ")
+            assert [e["name"] for e in steps[t].events] == [e.name for e in expected.events]
+            n_events += len(steps[t].events)
+    assert n_events > 0  # security under 9.5 happens in the recorded answers
+    assert {s.strategy for steps in got.values() for s in steps[1:]} <= {"EF", "SF", "FF", "AI"}
