@@ -17,6 +17,7 @@ def command(
                    ] = OutputFormat.table,
     bootstrap: Annotated[int, typer.Option(
         "--bootstrap", "-b", min=0, help="Session-bootstrap replicates for intervals.")] = 0,
+    open_: Annotated[bool, typer.Option("--open", help="Open the HTML report in the default browser.")] = False,
 ) -> None:
     """Replay the recorded sessions through the runner into SQLite, score every
     step, fit the dynamics and print the paper's tables."""
@@ -35,6 +36,12 @@ def command(
         from ..report import render_tables
 
         typer.echo(render_tables(analysis, fmt.value))
-    typer.echo(f"store: {result.store_path}\ntrajectories: {result.trajectories_path}\n"
+    from ..report import write_report
+    from .report import open_in_browser
+
+    report = write_report(result.store_path, result.folder / "report.html", analysis=analysis, progress=True)
+    if open_ and not open_in_browser(report.html):
+        typer.echo("no browser available; open the report file by hand", err=True)
+    typer.echo(f"store: {result.store_path}\ntrajectories: {result.trajectories_path}\nreport: {report.html}\n"
                f"({time.perf_counter() - start:.1f} s; `llmdyn fit {result.store_path}` "
                "gives the same numbers)", err=True)

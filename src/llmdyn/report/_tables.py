@@ -584,7 +584,7 @@ def _rich_text(sections: list[tuple[str, pd.DataFrame, pd.DataFrame]], width: in
         for idx, row in disp.iterrows():
             table.add_row(str(idx), *[str(v) for v in row.tolist()])
         console.print(table)
-    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()).strip("\n") + "\n"
 
 
 def render_tables(result: Mapping[str, Any], fmt: str = "table", *, width: int = 160) -> str:
