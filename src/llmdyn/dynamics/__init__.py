@@ -105,3 +105,8 @@ __all__ += [
     "continuous_moments", "discrete_moments", "euler_maruyama", "forecast_model", "simulate_model",
     "stationary_covariance",
 ]
+from ._holdout import HoldoutCoverage as HoldoutCoverage
+from ._holdout import StrategyCoverage as StrategyCoverage
+from ._holdout import holdout_coverage as holdout_coverage
+
+__all__ += ["HoldoutCoverage", "StrategyCoverage", "holdout_coverage"]
