@@ -13,6 +13,8 @@ prints the base URL and serves until killed.
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import json
 import random
 import threading
@@ -34,7 +36,9 @@ class FakeOpenAIServer:
     ``fault_rate`` is the share of chat requests that get a fault, drawn with a
     seeded generator; ``faults`` the kinds to draw from; ``hang_s`` how long a
     ``timeout`` fault sleeps; ``retry_after`` the Retry-After header value.
-    ``answer`` maps the request's messages to the reply text (default: corpus).
+    ``answer`` maps the request's messages to the reply text (default: corpus;
+    :func:`small_answer` gives short programs that score fast). With ``api_key``
+    set, a request without ``Authorization: Bearer <api_key>`` gets 401.
     """
 
     latency: float = 0.0
@@ -43,6 +47,7 @@ class FakeOpenAIServer:
     seed: int = 0
     hang_s: float = 1.0
     retry_after: str = "0.01"
+    api_key: str | None = None
     model: str = "fake-model"
     fingerprint: str = "fp_fake"
     answer: Callable[[list[ChatMessage]], str] | None = None
@@ -68,7 +73,7 @@ class FakeOpenAIServer:
     def start(self) -> "FakeOpenAIServer":
         """Bind a free port and serve in a daemon thread."""
         if self.answer is None:
-            self._corpus = Corpus.bundled()
+            self._corpus = _bundled_corpus()
         server = self
 
         class Handler(_Handler):
@@ -76,7 +81,8 @@ class FakeOpenAIServer:
 
         self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,),
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -100,6 +106,37 @@ class FakeOpenAIServer:
             return self.answer(messages)
         assert self._corpus is not None
         return self._corpus.answer(messages)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_corpus() -> Corpus:
+    """The bundled corpus, loaded once per process (it is read-only)."""
+    return Corpus.bundled()
+
+
+def small_answer(messages: list[ChatMessage]) -> str:
+    """A short, deterministic program that depends on the task, turn and strategy.
+
+    Scores vary between turns and strategies (so fits are not degenerate) while
+    scoring stays cheap; the corpus answers are long and slow to score.
+    """
+    users = [m.content for m in messages if m.role == "user"]
+    k = sum(1 for m in messages if m.role == "assistant")
+    seed = int(hashlib.sha256(f"{users[0]}|{users[-1][:40]}|{k}".encode()).hexdigest()[:8], 16)
+    parts = ['"""Generated answer."""', "import hashlib", ""]
+    for i in range(1 + seed % 4 + k):
+        parts += [f"def step_{i}(values):", f'    """Step {i}."""',
+                  "    out = []", "    for v in values:"]
+        if (seed >> i) % 3 == 0:
+            parts += ["        for w in values:", "            out.append(v * w)"]
+        else:
+            parts += [f"        out.append(v + {i})"]
+        parts += ["    return out", ""]
+    if seed % 5 == 0:
+        parts += ["def digest(text):", "    return hashlib.md5(text.encode()).hexdigest()", ""]
+    if (seed >> 3) % 4 == 0:
+        parts += ["def run(cmd):", "    import os", "    os.system(cmd)", ""]
+    return "Here it is:\n\n```python\n" + "\n".join(parts) + "\n```\n"
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -131,6 +168,10 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
+        if self.fake.api_key is not None and \
+                self.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
+            self._send(401, b'{"error": {"message": "invalid api key", "type": "auth"}}')
+            return
         if self.path.rstrip("/").endswith("/models"):
             body = {"object": "list", "data": [{"id": self.fake.model, "object": "model",
                                                 "created": 0, "owned_by": "fake"}]}
@@ -144,6 +185,10 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(404, b'{"error": {"message": "not found"}}')
+            return
+        if fake.api_key is not None and \
+                self.headers.get("Authorization") != f"Bearer {fake.api_key}":
+            self._send(401, b'{"error": {"message": "invalid api key", "type": "auth"}}')
             return
         try:
             payload = json.loads(raw)

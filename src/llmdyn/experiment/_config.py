@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -43,8 +44,9 @@ from ._strategies import BUILTIN_STRATEGIES, Strategy
 from ._tasks import Task, bundled_tasks, corpus_task_ids
 
 #: Keys that change what the sessions are; the default experiment name hashes them.
+#: (Not ``sessions`` or ``iterations``: raising them extends the same experiment.)
 IDENTITY_KEYS = ("backend", "model", "base_url", "tasks", "strategies", "custom_strategies",
-                 "custom_tasks", "iterations", "temperature", "top_p", "seed", "max_tokens",
+                 "custom_tasks", "temperature", "top_p", "seed", "max_tokens",
                  "history", "policy", "objectives")
 
 
@@ -90,6 +92,7 @@ class ExperimentConfig(BaseModel):
     policy: str | None = None
     policy_data: str | None = None
     objectives: str = "code"
+    score_workers: int | None = Field(default=None, ge=0, le=64)
 
     @field_validator("model", "name")
     @classmethod
@@ -166,6 +169,13 @@ class ExperimentConfig(BaseModel):
         blob = json.dumps(self.identity(), sort_keys=True).encode()
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.model or self.backend).strip("-")
         return f"{slug}-{hashlib.sha256(blob).hexdigest()[:8]}"
+
+    def resolved_score_workers(self) -> int:
+        """Scoring processes: ``score_workers``, or up to 4 when there are 2+ CPUs."""
+        if self.score_workers is not None:
+            return self.score_workers
+        cpus = os.cpu_count() or 1
+        return min(4, cpus) if cpus > 1 else 0
 
     def resolved_model(self) -> str:
         """The model name sent (``replay`` for the replay backend without one)."""

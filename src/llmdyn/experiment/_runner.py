@@ -34,6 +34,7 @@ from ..llm import CachedBackend, ChatBackend, ChatRequest, ChatResponse, OpenAIB
     ReplayBackend, ResponseCache, TransientBackendError
 from ..store import StepRecord, Store
 from ._config import ExperimentConfig
+from ._scoring import ResponseScorer
 from ._strategies import Strategy, build_conversation
 from ._tasks import Task
 
@@ -66,6 +67,7 @@ class RunSummary:
     retries: int
     cached: int
     tokens: int
+    scorings: int
     wall_s: float
     interrupted: bool = False
 
@@ -198,13 +200,16 @@ class Runner:
     def __init__(self, config: ExperimentConfig, *, backend: ChatBackend | None = None,
                  policy: Policy | None = None, objective_set: Any = None,
                  progress: bool = True) -> None:
-        from ..objectives import extract_code, get_objective_set
+        from ..objectives import get_objective_set
 
         self.config = config
         self.backend = backend if backend is not None else make_backend(config)
         self.policy = policy
-        self.objective_set = objective_set or get_objective_set(config.objectives)
-        self._extract = extract_code
+        if objective_set is None:
+            self.scorer = ResponseScorer(get_objective_set(config.objectives), config.objectives,
+                                         config.resolved_score_workers())
+        else:
+            self.scorer = ResponseScorer(objective_set, None)
         self.strategies = config.strategy_table()
         self.plans = plan_sessions(config, policy)
         self.show_progress = progress
@@ -233,7 +238,9 @@ class Runner:
             statuses = {p.session_id: store.ensure_session(
                 p.session_id, exp_id, p.task.id, p.label, p.replicate, cfg.resolved_model(),
                 p.label if self.policy is not None else None) for p in self.plans}
-            todo = [p for p in self.plans if statuses[p.session_id] not in ("complete", "stopped")]
+            # stopped sessions are final; complete ones are revisited (cheaply) in case
+            # iterations grew since; failed ones retry from their failed step
+            todo = [p for p in self.plans if statuses[p.session_id] != "stopped"]
             steps_per = cfg.iterations + 1
             with _Progress(len(self.plans) * steps_per, len(self.plans),
                            self.show_progress) as prog:
@@ -242,6 +249,7 @@ class Runner:
                 interrupted = await self._run_all(store, todo, prog)
         finally:
             store.close()
+            self.scorer.close()
             await self.backend.aclose()
         c = self._counts
         return RunSummary(
@@ -249,7 +257,7 @@ class Runner:
             sessions_done=c["done"], sessions_failed=c["session_failed"],
             sessions_stopped=c["stopped"], steps_ok=c["ok"], steps_failed=c["failed"],
             steps_resumed=c["resumed"], requests=c["requests"], retries=c["retries"],
-            cached=c["cached"], tokens=self._tokens, wall_s=time.perf_counter() - start,
+            cached=c["cached"], tokens=self._tokens, scorings=self.scorer.scored, wall_s=time.perf_counter() - start,
             interrupted=interrupted)
 
     # -- internals -----------------------------------------------------------------------
@@ -314,20 +322,16 @@ class Runner:
                     raise TransientBackendError(f"timeout after {cfg.timeout:g} s") from exc
         return response, attempts
 
-    def _score(self, response: ChatResponse, task: Task) -> tuple[dict, list, str, str | None]:
-        extracted = self._extract(response.text)
-        card = self.objective_set.score(response.text, task.profile())
-        findings = [_plain(f) for f in getattr(card, "findings", ())]
-        findings += [_plain(f) for f in getattr(extracted, "findings", ())]
-        scores = {k: float(v) for k, v in card.values.items()}
-        return scores, findings, extracted.code, getattr(extracted, "language", None)
-
     async def _run_session(self, store: Store, plan: SessionPlan, prog: _Progress) -> None:
         cfg = self.config
-        objectives = tuple(self.objective_set.objectives)
+        objectives = self.scorer.objectives
         done = store.completed_steps(plan.session_id)
         self._counts["resumed"] += len(done)
-        prog.skip(len(done))
+        prog.skip(min(len(done), cfg.iterations + 1))
+        if len(done) >= cfg.iterations + 1:  # complete from an earlier run
+            store.finish_session(plan.session_id, "complete")
+            prog.session_done()
+            return
         responses = [s.response or "" for s in done]
         codes = [s.code or "" for s in done]
         states = [[s.scores[o] for o in objectives] for s in done]
@@ -376,13 +380,14 @@ class Runner:
                            attempts=cfg.retries + 1 if isinstance(exc, TransientBackendError)
                            else None)
                 return
-            scores, findings, code, language = self._score(response, plan.task)
+            scored = await self.scorer.score(response.text, plan.task)
+            scores, code = scored.scores, scored.code
             tokens = (response.prompt_tokens or 0) + (response.completion_tokens or 0)
             store.record_step(StepRecord(
                 **base, status="ok", server_model=response.server_model,
                 system_fingerprint=response.system_fingerprint, code_hash=_hash(code),
-                response=response.text, code=code, language=language, scores=scores,
-                findings=findings, latency_s=response.latency_s,
+                response=response.text, code=code, language=scored.language, scores=scores,
+                findings=scored.findings, latency_s=response.latency_s,
                 prompt_tokens=response.prompt_tokens,
                 completion_tokens=response.completion_tokens, attempts=attempts,
                 cached=response.cached, finish_reason=response.finish_reason))

@@ -15,8 +15,6 @@ import os
 import time
 from typing import Any
 
-import openai
-
 from ..errors import BackendError, ConfigError
 from ._protocol import ChatRequest, ChatResponse, TransientBackendError
 
@@ -68,6 +66,8 @@ class OpenAIBackend:
         self.base_url = base_url.rstrip("/")
         self.api_key_env = api_key_env
         self.timeout = float(timeout)
+        import openai  # imported here: a second or two, and replay runs never need it
+
         key = os.environ.get(api_key_env) if api_key_env else None
         self._secret = key or None
         self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key or NO_KEY,
@@ -84,6 +84,8 @@ class OpenAIBackend:
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Send ``request``; map failures to transient or permanent errors."""
+        import openai
+
         start = time.perf_counter()
         try:
             completion = await self._client.chat.completions.create(
@@ -112,6 +114,8 @@ class OpenAIBackend:
         Lists the server's models: a refused connection, a timeout or a rejected
         key stops the run before any work; a server without ``/models`` passes.
         """
+        import openai
+
         try:
             await self._client.with_options(timeout=min(self.timeout, 10.0)).models.list()
         except openai.APIConnectionError as exc:
