@@ -167,3 +167,26 @@ def test_mpc_picks_the_strategy_that_lifts_the_weakest_objective() -> None:
     with pytest.raises(ConfigError, match="unknown option"):
         make_policy("mpc:hrizon=2", models)
     assert isinstance(Utility(OBJ), Utility)
+
+
+def test_mpc_plans_compose_the_moment_recursion_across_switches() -> None:
+    from llmdyn.dynamics._adaptive import k_step_maps, plan_maps
+
+    models = list(switching_models().values())
+    M, c, P = plan_maps(models, np.array([[2, 2, 2], [0, 1, 3]]))
+    Mh, ch, Ph = k_step_maps(models, 3)  # constant plans: the moments module's recursion
+    np.testing.assert_allclose(M[0], Mh[2], atol=1e-12)
+    np.testing.assert_allclose(c[0], ch[2], atol=1e-12)
+    np.testing.assert_allclose(P[0], Ph[2], atol=1e-12)
+    # A switching plan: apply the three maps in turn to a point and to a covariance.
+    x, cov = np.array([1.0, 2.0, 3.0]), np.zeros((3, 3))
+    for i in (0, 1, 3):
+        F = models[i].step_matrix
+        x, cov = F @ x + models[i].b, F @ cov @ F.T + models[i].Q
+    np.testing.assert_allclose(M[1] @ np.array([1.0, 2.0, 3.0]) + c[1], x, atol=1e-12)
+    np.testing.assert_allclose(P[1], cov, atol=1e-12)
+    p = make_policy("mpc:2", switching_models(), utility="worst")
+    assert "plan " in p.decide(History(np.array([[2.5, 7.0, 8.0]]), (), OBJ)).reason
+    assert make_policy("mpc:2,search=hold", switching_models()).name == "mpc:2,search=hold"
+    with pytest.raises(ConfigError, match="plans"):
+        make_policy("mpc:7", switching_models())

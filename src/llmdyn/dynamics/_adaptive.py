@@ -336,17 +336,50 @@ def bandit_from_options(spec: str, strategies: Sequence[str], opts: dict[str, An
 
 
 # -- model-predictive --------------------------------------------------------------
+MPC_SEARCHES = ("sequence", "hold")
+MAX_PLANS = 4096
+_CHUNK = 4_000_000  # elements of the (paths, plans, samples, n) draw array per block
+
+
+def plan_maps(models: Sequence[DriftModel], plans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Affine law of the state after following each plan of strategies, stacked.
+
+    ``plans`` is (J, H) indices into ``models``. Step by step,
+    ``m <- (I+A_s) m + b_s`` and ``P <- (I+A_s) P (I+A_s)ᵀ + Q_s`` with the
+    plan's strategy ``s``; after the plan the state from ``x`` is Gaussian with
+    mean ``M x + c`` and covariance ``P``. Shapes (J, n, n), (J, n), (J, n, n).
+    For a constant plan this equals :func:`k_step_maps`.
+    """
+    F = np.stack([m.step_matrix for m in models])
+    b = np.stack([m.b for m in models])
+    Q = np.stack([m.Q for m in models])
+    J, H = plans.shape
+    n = F.shape[1]
+    M = np.broadcast_to(np.eye(n), (J, n, n)).copy()
+    c = np.zeros((J, n))
+    P = np.zeros((J, n, n))
+    for h in range(H):  # a loop over the horizon, plans vectorised
+        Fh = F[plans[:, h]]
+        M = Fh @ M
+        c = np.einsum("jik,jk->ji", Fh, c) + b[plans[:, h]]
+        P = Fh @ P @ np.swapaxes(Fh, 1, 2) + Q[plans[:, h]]
+    return M, c, 0.5 * (P + np.swapaxes(P, 1, 2))
+
+
 @dataclass(frozen=True, eq=False)
 class MPCPolicy:
-    """Best expected utility ``horizon`` steps ahead under each strategy's model.
+    """Best expected utility ``horizon`` steps ahead under the fitted models.
 
-    For every strategy held for ``horizon`` steps, the linear-SDE moments give
-    the Gaussian law of the state; the expected utility of that law (clipped
-    to the box) comes from ``samples`` fixed antithetic normal draws, so the
-    worst-objective utility and constraints are handled exactly alike.
-    Constraints enter as a penalty (``penalty`` × expected shortfall) or, with
-    ``chance=α``, as a chance constraint: strategies whose probability of a
-    violation exceeds α are chosen only if all do (then the least likely).
+    ``search="sequence"`` (default) scores every plan of ``horizon`` strategies
+    (``S^horizon`` of them) and applies the first strategy of the best one, the
+    receding-horizon rule; ``search="hold"`` scores each strategy held for the
+    whole horizon. A plan's end state is Gaussian by the linear-SDE moment
+    recursion; its expected utility (clipped to the box) comes from ``samples``
+    fixed antithetic normal draws, so the worst-objective utility and
+    constraints are handled alike. Constraints enter as a penalty (``penalty`` ×
+    expected shortfall) or, with ``chance=α``, as a chance constraint: plans
+    whose probability of a violation exceeds α are chosen only if all do (then
+    the least likely).
     """
 
     models: Mapping[str, DriftModel]
@@ -356,7 +389,9 @@ class MPCPolicy:
     chance: float | None = None
     samples: int = 32
     seed: int = 0
+    search: str = "sequence"
     _stack: ModelStack = field(init=False, repr=False)
+    _plans: np.ndarray = field(init=False, repr=False)
     _M: np.ndarray = field(init=False, repr=False)
     _c: np.ndarray = field(init=False, repr=False)
     _noise: np.ndarray = field(init=False, repr=False)
@@ -366,50 +401,87 @@ class MPCPolicy:
             raise ConfigError(f"mpc horizon must be at least 1, got {self.horizon}")
         if self.chance is not None and not 0.0 <= self.chance < 1.0:
             raise ConfigError(f"mpc chance level must lie in [0, 1), got {self.chance}")
+        if self.search not in MPC_SEARCHES:
+            raise ConfigError(f"mpc search {self.search!r} is unknown; use one of {', '.join(MPC_SEARCHES)}")
         stack = ModelStack.from_models(self.models)
-        M, c, P = k_step_maps(list(self.models.values()), self.horizon)
+        S = len(stack.strategies)
+        models = list(self.models.values())
+        if self.search == "hold" or self.horizon == 1:
+            plans = np.repeat(np.arange(S)[:, None], self.horizon, axis=1)
+            M, c, P = k_step_maps(models, self.horizon)
+        else:
+            if S**self.horizon > MAX_PLANS:
+                raise ConfigError(
+                    f"mpc: {S} strategies over {self.horizon} steps make {S ** self.horizon} plans "
+                    f"(more than {MAX_PLANS}); use a shorter horizon or search=hold")
+            plans = np.stack(np.meshgrid(*[np.arange(S)] * self.horizon, indexing="ij"), -1)
+            plans = plans.reshape(-1, self.horizon)
+            M, c, P = plan_maps(models, plans)
         half = max(1, self.samples // 2)
         z = np.random.default_rng(self.seed).standard_normal((half, stack.A.shape[1]))
         z = np.concatenate([z, -z])  # antithetic: the sample mean is exact for linear utilities
-        noise = np.einsum("kj,sij->ski", z, _psd_root(P))  # (S, K, n)
-        for k, v in (("_stack", stack), ("_M", M), ("_c", c), ("_noise", noise)):
+        noise = np.einsum("kj,sij->ski", z, _psd_root(P))  # (J, K, n)
+        for k, v in (("_stack", stack), ("_plans", plans), ("_M", M), ("_c", c), ("_noise", noise)):
             object.__setattr__(self, k, v)
 
     @property
     def name(self) -> str:
-        """``mpc:<horizon>``."""
-        return f"mpc:{self.horizon}"
+        """``mpc:<horizon>`` (``mpc:<horizon>,search=hold`` for held strategies)."""
+        hold = ",search=hold" if self.search == "hold" and self.horizon > 1 else ""
+        return f"mpc:{self.horizon}{hold}"
 
     @property
     def strategies(self) -> tuple[str, ...]:
         """Strategies this policy chooses among."""
         return self._stack.strategies
 
-    def scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """Expected utility, shortfall, violation probability and score, each (P, S)."""
-        mean = np.einsum("sij,pj->psi", self._M, x) + self._c  # (P, S, n)
-        draws = np.clip(mean[:, :, None, :] + self._noise[None], self._stack.lower, self._stack.upper)
-        eu = self.utility.value(draws).mean(axis=-1)
-        short = self.utility.shortfall(draws).mean(axis=-1)
-        pviol = self.utility.violated(draws).mean(axis=-1)
-        score = eu - self.penalty * short
+    def plan_scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Expected utility, shortfall, violation probability and score of every plan, each (P, J)."""
+        P = x.shape[0]
+        J, K, n = self._noise.shape
+        out = {k: np.empty((P, J)) for k in ("utility", "shortfall", "violation")}
+        step = max(1, _CHUNK // max(1, P * K * n))
+        for j0 in range(0, J, step):  # blocks of plans bound the memory; paths stay vectorised
+            j1 = min(J, j0 + step)
+            mean = np.einsum("jik,pk->pji", self._M[j0:j1], x) + self._c[j0:j1]
+            draws = np.clip(mean[:, :, None, :] + self._noise[None, j0:j1], self._stack.lower, self._stack.upper)
+            out["utility"][:, j0:j1] = self.utility.value(draws).mean(axis=-1)
+            out["shortfall"][:, j0:j1] = self.utility.shortfall(draws).mean(axis=-1)
+            out["violation"][:, j0:j1] = self.utility.violated(draws).mean(axis=-1)
+        score = out["utility"] - self.penalty * out["shortfall"]
         if self.chance is not None:
-            score = np.where(pviol > self.chance, -1e6 * (1.0 + pviol), score)
-        return {"utility": eu, "shortfall": short, "violation": pviol, "score": score}
+            score = np.where(out["violation"] > self.chance, -1e6 * (1.0 + out["violation"]), score)
+        out["score"] = score
+        return out
+
+    def scores(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Per first strategy, the numbers of its best plan, each (P, S); ``plan`` holds the plan index."""
+        sc = self.plan_scores(x)
+        S = len(self.strategies)
+        first = self._plans[:, 0]
+        is_first = first[None, None, :] == np.arange(S)[None, :, None]  # (1, S, J)
+        best_plan = np.where(is_first, sc["score"][:, None, :], -np.inf).argmax(axis=-1)  # (P, S)
+        rows = np.arange(x.shape[0])[:, None]
+        out = {k: v[rows, best_plan] for k, v in sc.items()}
+        out["plan"] = best_plan
+        return out
 
     def decide_batch(self, history: BatchHistory) -> np.ndarray:
         """Strategy index (into ``history.strategies``) for every path."""
-        own = self.scores(history.current)["score"].argmax(axis=1)
+        own = self._plans[self.plan_scores(history.current)["score"].argmax(axis=1), 0]
         return _column_map(self.strategies, history)[own]
 
     def decide(self, history: History) -> Decision:
-        """The strategy with the best predicted utility, with the predictions."""
+        """The first strategy of the best plan, with the predictions."""
         batch = batch_from_history(history, self.strategies, self._stack.objectives)
         sc = {k: v[0] for k, v in self.scores(batch.current).items()}
         i = int(sc["score"].argmax())
         s = self.strategies[i]
         parts = ", ".join(f"{n} {u:.2f}" for n, u in zip(self.strategies, sc["utility"]))
         why = f"mpc: {s} has the best expected utility {self.horizon} step(s) ahead ({parts})"
+        if self.horizon > 1 and self.search == "sequence":
+            plan = "-".join(self.strategies[j] for j in self._plans[int(sc["plan"][i])])
+            why += f"; plan {plan}"
         if self.utility.constraints:
             why += f"; P(violate {', '.join(map(str, self.utility.constraints))}) = {sc['violation'][i]:.2f}"
         return Decision(s, why)
@@ -426,6 +498,7 @@ def mpc_from_options(spec: str, models: Mapping[str, DriftModel], opts: dict[str
     chance = None if chance in (None, "", "none") else _as_float(spec, "chance", chance)
     samples = _as_int(spec, "samples", opts.pop("samples", 32), low=2)
     seed = _as_int(spec, "seed", opts.pop("seed", 0))
+    search = str(opts.pop("search", "sequence")).lower()
     _check_left(spec, opts)
     return MPCPolicy(dict(models), utility, horizon=horizon, penalty=penalty, chance=chance,
-                     samples=samples, seed=seed)
+                     samples=samples, seed=seed, search=search)
