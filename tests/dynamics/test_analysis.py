@@ -106,6 +106,11 @@ def test_every_unfittable_strategy_is_named(rng):
     assert "strategy AI: 3 transitions from 1 session" in msg
     assert "strategy FF: security is constant (10.0) in all 40 transitions" in msg
     assert "\n" not in msg
+    # Or leave them out, named.
+    res = analyze(Trajectories.from_frame(df), skip_unfittable=True)
+    assert res.strategies == ("EF",)
+    assert set(res.to_dict()["skipped"]) == {"AI", "FF"}
+    assert any(w.startswith("skipped: strategy FF: security is constant") for w in res.warnings)
 
 
 def test_bounds_inferred_or_given(rng):

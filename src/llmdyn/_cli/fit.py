@@ -60,6 +60,8 @@ def command(
         "--bounds", help="Feasible box lo,hi for every objective (default: 0,10 when the scores fit it).")] = None,
     level: Annotated[float, typer.Option("--level", help="Level of the bootstrap intervals.")] = 0.9,
     cv_folds: Annotated[int, typer.Option("--cv-folds", min=2, help="Folds of the session-grouped CV.")] = 5,
+    skip_unfittable: Annotated[bool, typer.Option(
+        "--skip-unfittable", help="Leave out strategies that cannot be fitted (named in a warning).")] = False,
 ) -> None:
     """Fit the drift of every strategy: rate, eigenvalues, regime, R², equilibrium,
     Pareto efficiency and the interference matrix."""
@@ -70,7 +72,7 @@ def command(
     box = parse_bounds(bounds)
     traj = load_trajectories(data, objectives=_split([objectives] if objectives else None))
     result = analyze(traj, strategies=_split(strategy), bootstrap=bootstrap, seed=seed, bounds=box,
-                     level=level, cv_folds=cv_folds)
+                     level=level, cv_folds=cv_folds, skip_unfittable=skip_unfittable)
     out = _finite(result.to_dict())
     for w in result.warnings:
         typer.echo(f"warning: {w}", err=True)

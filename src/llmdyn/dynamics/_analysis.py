@@ -61,6 +61,7 @@ class Analysis:
     pooled_bootstrap: BootstrapResult | None = None
     warnings: tuple[str, ...] = ()
     source: str | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def strategies(self) -> tuple[str, ...]:
@@ -124,6 +125,7 @@ class Analysis:
             "hypervolume": {"final_states": self.pareto.hypervolume, "reference": list(self.pareto.reference),
                             "by_strategy": {s: p.hypervolume for s, p in self.pareto.by_strategy.items()}},
             "warnings": list(self.warnings),
+            "skipped": dict(self.skipped),
         }
 
 
@@ -141,7 +143,8 @@ def _pooled_whiteness(fits: dict[str, DriftFit], objectives: tuple[str, ...]) ->
 
 
 def analyze(traj: Any, *, strategies: Sequence[str] | None = None, bootstrap: int = 0, seed: int = 0,
-            bounds: Any = None, level: float = 0.9, cv_folds: int = 5) -> Analysis:
+            bounds: Any = None, level: float = 0.9, cv_folds: int = 5,
+            skip_unfittable: bool = False) -> Analysis:
     """Fit, compare and summarise every strategy of ``traj``.
 
     Parameters
@@ -152,8 +155,12 @@ def analyze(traj: Any, *, strategies: Sequence[str] | None = None, bootstrap: in
     seed : seeds cross-validation folds and the bootstrap.
     bounds : feasible box ``(lo, hi)``; None infers it (see :func:`infer_bounds`).
     level : level of the bootstrap intervals.
+    cv_folds : folds of the session-grouped cross-validation.
+    skip_unfittable : leave out strategies whose drift cannot be fitted (each
+        is named in ``skipped`` and the warnings) instead of raising.
 
-    Raises :class:`FitError` naming every strategy whose drift cannot be fitted.
+    Raises :class:`FitError` naming every strategy whose drift cannot be fitted
+    (with ``skip_unfittable``: only when none can).
     """
     traj = as_trajectories(traj)
     if not 0.0 < level < 1.0:
@@ -171,17 +178,19 @@ def analyze(traj: Any, *, strategies: Sequence[str] | None = None, bootstrap: in
     box = (tuple(float(x) for x in lo), tuple(float(x) for x in hi))
 
     fits: dict[str, DriftFit] = {}
-    problems: list[str] = []
+    skipped: dict[str, str] = {}
     for s in chosen:
         try:
             fits[s] = fit_drift(traj, s, bounds=box, cv_folds=cv_folds, seed=seed)
         except FitError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise FitError("; ".join(problems))
+            skipped[s] = str(exc)
+    if skipped and (not skip_unfittable or not fits):
+        raise FitError("; ".join(skipped.values()))
+    chosen = list(fits)
 
     objectives = traj.objectives
-    warnings: list[str] = [w for f in fits.values() for w in f.warnings]
+    warnings: list[str] = [f"skipped: {msg}" for msg in skipped.values()]
+    warnings += [w for f in fits.values() for w in f.warnings]
     by_strategy = {s: interference_matrix(traj.transitions(s).dX, objectives) for s in chosen}
     pooled_tr = traj.transitions(chosen)
     pooled = interference_matrix(pooled_tr.dX, objectives)
@@ -225,4 +234,4 @@ def analyze(traj: Any, *, strategies: Sequence[str] | None = None, bootstrap: in
     return Analysis(objectives=objectives, bounds=box, fits=fits, interference=pooled,
                     interference_by_strategy=by_strategy, residual_correlation=resid, ljung_box=whiteness,
                     pareto=pareto, level=level, seed=seed, bootstrap=boots, pooled_bootstrap=pooled_boot,
-                    warnings=tuple(warnings), source=traj.source)
+                    warnings=tuple(warnings), source=traj.source, skipped=skipped)

@@ -182,8 +182,9 @@ def check_design(X: np.ndarray, objectives: Sequence[str], strategy: str | None,
 
 
 def _cross_validate(X: np.ndarray, dX: np.ndarray, session: np.ndarray, stats: SessionStats,
-                    folds: int, seed: int) -> tuple[np.ndarray, int]:
-    """Session-grouped K-fold: out-of-fold squared errors per objective (n,)."""
+                    folds: int, seed: int) -> tuple[np.ndarray, int, int]:
+    """Session-grouped K-fold: out-of-fold squared errors per objective (n,), the
+    number of folds, and how many training folds could not identify the drift."""
     codes, _ = session_codes(session)
     S = stats.n_sessions
     K = min(folds, S)
@@ -193,9 +194,9 @@ def _cross_validate(X: np.ndarray, dX: np.ndarray, session: np.ndarray, stats: S
     member = np.zeros((K, S))
     member[fold_of, np.arange(S)] = 1.0
     train = stats.combine(1.0 - member)
-    beta, _ = batched_solve(train.ZZ, train.ZY)
+    beta, ok = batched_solve(train.ZZ, train.ZY)
     pred = np.einsum("mp,mpn->mn", design(X), beta[fold_of[codes]])
-    return ((dX - pred) ** 2).sum(axis=0), K
+    return ((dX - pred) ** 2).sum(axis=0), K, int((~ok).sum())
 
 
 def fit_arrays(X: np.ndarray, dX: np.ndarray, session: np.ndarray, *, objectives: Sequence[str],
@@ -224,8 +225,11 @@ def fit_arrays(X: np.ndarray, dX: np.ndarray, session: np.ndarray, *, objectives
     label = strategy_label(strategy)
     if n_sessions >= 2 and cv_folds >= 2:
         stats = session_stats(X, dX, session)
-        sse_cv, K = _cross_validate(X, dX, session, stats, cv_folds, seed)
+        sse_cv, K, bad = _cross_validate(X, dX, session, stats, cv_folds, seed)
         r2_cv, r2_cv_obj = r2_scores(sse_cv, ss_tot)
+        if bad:
+            warnings.append(f"{label}: in {bad} of {K} cross-validation folds the remaining sessions cannot "
+                            f"identify the drift (minimum-norm fit used); the cross-validated R² is rough")
     else:
         r2_cv, r2_cv_obj, K = None, [None] * n, 0
         warnings.append(f"{label}: cross-validated R² needs at least 2 sessions (and folds); not computed")

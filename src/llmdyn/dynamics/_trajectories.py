@@ -51,9 +51,6 @@ class Transitions:
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.X, self.dX, self.session))
 
-    def __len__(self) -> int:
-        return 3
-
     @property
     def m(self) -> int:
         """Number of transitions."""
