@@ -71,8 +71,9 @@ def test_phase_portrait_rows_pairs_quiver_and_equilibrium(traj):
     stars = [line for line in ax.get_lines() if line.get_label().startswith("equilibrium")]
     assert len(stars) == 1
     np.testing.assert_allclose([stars[0].get_xdata()[0], stars[0].get_ydata()[0]], [7.2, 4.4])
-    paths = [line for line in ax.get_lines() if not line.get_label().startswith("equilibrium")]
-    assert len(paths) == 5  # subsampled
+    paths = [c for c in ax.collections if c.get_label() == "SF observed paths"]
+    assert len(paths) == 1 and len(paths[0].get_segments()) == 5  # subsampled
+    assert all(seg.shape == (7, 2) for seg in paths[0].get_segments())
 
 
 def test_phase_portrait_marks_equilibrium_outside_the_box(traj):

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -76,12 +77,22 @@ def trajectory_figure(
     """
     traj = as_trajectories(data)
     frame = labelled_frame(traj)
-    names = list(strategies) if strategies is not None else strategy_order(result, traj)
-    names = [s for s in names if s in set(frame["label"])]
-    colors = colors_for(strategy_order(result, traj))
-    summary = trajectory_summary(frame, traj.objectives)
-    fig, axes = _grid(len(traj.objectives), ncols)
-    for ax, obj in zip(axes, traj.objectives):
+    order = strategy_order(result, traj)
+    present = set(frame["label"].unique())
+    names = [s for s in (list(strategies) if strategies is not None else order) if s in present]
+    colors = colors_for(order)
+    objs = list(traj.objectives)
+    summary = trajectory_summary(frame, objs)
+    starts = frame.groupby(["label", "t"], sort=True)[objs].mean()  # mean state per (strategy, t)
+    forecasts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for s in names:  # one forecast per strategy, from its mean first state
+        model = model_of(result, s) if forecast else None
+        ts = starts.loc[s].index.to_numpy()
+        if model is not None and len(ts) > 1:
+            x0 = starts.loc[(s, ts.min())].to_numpy(dtype=float)
+            forecasts[s] = (np.arange(ts.min(), ts.max() + 1), forecast_mean(model, x0, int(ts.max() - ts.min())))
+    fig, axes = _grid(len(objs), ncols)
+    for k, (ax, obj) in enumerate(zip(axes, objs)):
         part = summary[summary["objective"] == obj]
         for s in names:
             rows = part[part["label"] == s]
@@ -89,12 +100,9 @@ def trajectory_figure(
             t = rows["t"].to_numpy()
             ax.fill_between(t, rows["q25"], rows["q75"], color=c, alpha=0.18, linewidth=0, label=f"{s} IQR")
             ax.plot(t, rows["mean"], color=c, lw=1.8, label=f"{s} observed")
-            model = model_of(result, s) if forecast else None
-            if model is not None and len(t) > 1:
-                x0 = frame.loc[(frame["label"] == s) & (frame["t"] == t.min()), list(traj.objectives)].mean().to_numpy()
-                mean = forecast_mean(model, x0, int(t.max() - t.min()))
-                k = traj.objectives.index(obj)
-                ax.plot(np.arange(t.min(), t.max() + 1), mean[:, k], color=c, lw=1.4, ls="--", label=f"{s} forecast")
+            if s in forecasts:
+                tf, mean = forecasts[s]
+                ax.plot(tf, mean[:, k], color=c, lw=1.4, ls="--", label=f"{s} forecast")
         ax.set_title(obj)
         ax.set_xlabel("iteration t")
         ax.set_ylabel("score")
@@ -130,9 +138,10 @@ def phase_portrait_figure(
     frame = labelled_frame(traj)
     objs = list(traj.objectives)
     chosen = objective_pairs(objs, pairs)
-    names = list(strategies) if strategies is not None else strategy_order(result, traj)
-    names = [s for s in names if s in set(frame["label"])]
-    colors = colors_for(strategy_order(result, traj))
+    order = strategy_order(result, traj)
+    present = set(frame["label"].unique())
+    names = [s for s in (list(strategies) if strategies is not None else order) if s in present]
+    colors = colors_for(order)
     lo, hi = bounds_of(result, len(objs))
     fig, axes = _fixed_figure(max(1, len(names)), len(chosen), (3.7, 3.5))
     for r, s in enumerate(names):
@@ -144,8 +153,9 @@ def phase_portrait_figure(
         for c, (a, b) in enumerate(chosen):
             ax = axes[r][c]
             i, j = objs.index(a), objs.index(b)
-            for g in paths:
-                ax.plot(g[a].to_numpy(), g[b].to_numpy(), color=colors.get(s, "k"), lw=0.7, alpha=0.35)
+            segments = [g[[a, b]].to_numpy(dtype=float) for g in paths]
+            ax.add_collection(LineCollection(segments, colors=colors.get(s, "k"), linewidths=0.7, alpha=0.35,
+                                             label=f"{s} observed paths"))
             if model is not None:
                 _quiver(ax, model, eq, i, j, lo, hi, grid)
                 _mark_equilibrium(ax, eq, i, j, lo, hi)
