@@ -149,3 +149,25 @@ def test_fit_dict_is_plain_json(rng):
     text = json.dumps(d, allow_nan=False)
     assert d["regime"] in ("exponential", "oscillatory", "boundary") and '"regime_reason"' in text
     assert len(d["eigenvalues"]) == 3 and set(d["eigenvalues"][0]) == {"re", "im"}
+
+
+def test_fit_ignores_row_order_and_session_names(rng):
+    states = simulate_states(OSCILLATORY, intercept(OSCILLATORY), NOISE, sessions=30, steps=6, rng=rng)
+    df = to_frame(states)
+    fit = fit_drift(Trajectories.from_frame(df), cv_folds=2)
+    shuffled = df.sample(frac=1.0, random_state=1)
+    shuffled["session"] = "run/" + shuffled["session"].str[::-1]
+    again = fit_drift(Trajectories.from_frame(shuffled), cv_folds=2)
+    np.testing.assert_allclose(again.model.A, fit.model.A, atol=1e-12)
+    np.testing.assert_allclose(again.model.Q, fit.model.Q, atol=1e-12)
+    assert again.r2.in_sample == pytest.approx(fit.r2.in_sample, abs=1e-12)
+
+
+def test_shifting_the_scores_moves_only_b_and_the_equilibrium(rng):
+    states = simulate_states(EXPONENTIAL, intercept(EXPONENTIAL), NOISE, sessions=30, steps=6, rng=rng)
+    shift = np.array([1.0, -2.0, 0.5])
+    fit = fit_drift(Trajectories.from_frame(to_frame(states)), bounds=(-20, 20))
+    moved = fit_drift(Trajectories.from_frame(to_frame(states + shift)), bounds=(-20, 20))
+    np.testing.assert_allclose(moved.model.A, fit.model.A, atol=1e-9)
+    np.testing.assert_allclose(moved.model.b, fit.model.b - fit.model.A @ shift, atol=1e-8)
+    np.testing.assert_allclose(moved.equilibrium.point, np.add(fit.equilibrium.point, shift), atol=1e-8)
