@@ -36,10 +36,16 @@ SECRET_NAME = re.compile(
 _LIMIT_NAME = re.compile(r"(?i)(?:^|_)(?:max|limit|maximum)(?:$|_)")
 
 
+# Nodes with nothing below them that any scorer reads: never pushed (they are most of a tree).
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Continue, ast.Global,
+                     ast.Nonlocal, ast.alias})
+
+
 def _fields(cls: type) -> tuple[str, ...]:
+    """Child-bearing field names of a node class, reversed (the stack is LIFO)."""
     f = _FIELDS_CACHE.get(cls)
     if f is None:
-        f = tuple(n for n in getattr(cls, "_fields", ()) if n not in _SKIP_FIELDS)
+        f = tuple(reversed([n for n in getattr(cls, "_fields", ()) if n not in _SKIP_FIELDS]))
         _FIELDS_CACHE[cls] = f
     return f
 
@@ -61,34 +67,41 @@ class FuncInfo:
     memo_param: bool = False
 
 
-@dataclass(frozen=True)
 class Ctx:
-    """Where a node sits: loop depth, control-block depth, enclosing function, enclosing loops' data."""
+    """Where a node sits: loop depth, control-block depth, enclosing function, enclosing loops' data.
 
-    loop: int = 0
-    block: int = 0
-    func: FuncInfo | None = None
-    loop_iters: tuple[frozenset[str], ...] = ()
+    Treated as immutable; a plain slotted class because one is made per block.
+    """
+
+    __slots__ = ("loop", "block", "func", "loop_iters")
+
+    def __init__(self, loop: int = 0, block: int = 0, func: FuncInfo | None = None,
+                 loop_iters: tuple[frozenset[str], ...] = ()) -> None:
+        self.loop = loop
+        self.block = block
+        self.func = func
+        self.loop_iters = loop_iters
 
 
-@dataclass(frozen=True)
 class CallSite:
-    """A call with its resolved name (aliases expanded) and context."""
+    """A call with its resolved name (aliases expanded), method name and context."""
 
-    name: str
-    node: ast.Call
-    loop: int
-    func: FuncInfo | None
+    __slots__ = ("name", "attr", "node", "loop", "func")
+
+    def __init__(self, name: str, node: ast.Call, loop: int, func: FuncInfo | None) -> None:
+        self.name = name
+        self.attr = name.rpartition(".")[2]
+        self.node = node
+        self.loop = loop
+        self.func = func
+
+    def __repr__(self) -> str:
+        return f"CallSite({self.name!r}, line={self.node.lineno}, loop={self.loop})"
 
     @property
     def line(self) -> int:
         """Line of the call."""
         return self.node.lineno
-
-    @property
-    def attr(self) -> str:
-        """Last component of the name (the method name)."""
-        return self.name.rpartition(".")[2]
 
     def kw(self, name: str) -> ast.keyword | None:
         """The keyword argument ``name`` or ``None``."""
@@ -112,7 +125,6 @@ class Facts:
     slots: int = 0
     module_docstring: bool = False
     main_guard: bool = False
-    argv: bool = False
     loops: int = 0
     nested_loops: list[int] = field(default_factory=list)
     same_data_loops: list[int] = field(default_factory=list)
@@ -171,7 +183,7 @@ class _Walker:
             ast.YieldFrom: self._yield, ast.Break: self._break, ast.ListComp: self._comp,
             ast.SetComp: self._comp, ast.DictComp: self._comp, ast.GeneratorExp: self._comp,
             ast.BoolOp: self._boolop, ast.IfExp: self._branch, ast.Assert: self._branch,
-            ast.Raise: self._raise, ast.Subscript: self._subscript, ast.Attribute: self._attribute,
+            ast.Raise: self._raise, ast.Subscript: self._subscript,
         }
         if hasattr(ast, "TryStar"):
             self.handlers[ast.TryStar] = self._try
@@ -183,34 +195,33 @@ class _Walker:
         self.f.module_docstring = ast.get_docstring(tree, clean=False) is not None
         stack = self.stack
         push = stack.append
-        handlers = self.handlers
-        root = Ctx()
-        self._push_all(tree.body, root)
         pop = stack.pop
+        handlers = self.handlers
+        leaves = _LEAVES
+        node_type = ast.AST
+        self._push_all(tree.body, Ctx())
         while stack:
             node, ctx = pop()
-            h = handlers.get(node.__class__)
+            cls = node.__class__
+            h = handlers.get(cls)
             if h is not None and h(node, ctx):
                 continue
-            self._children(node, ctx)
+            for name in _FIELDS_CACHE.get(cls) or _fields(cls):
+                v = getattr(node, name, None)
+                if v.__class__ is list:
+                    for x in reversed(v):
+                        if x.__class__ not in leaves and isinstance(x, node_type):
+                            push((x, ctx))
+                elif v is not None and v.__class__ not in leaves and isinstance(v, node_type):
+                    push((v, ctx))
         return self.f
-
-    def _children(self, node: ast.AST, ctx: Ctx) -> None:
-        push = self.stack.append
-        for name in reversed(_fields(node.__class__)):
-            v = getattr(node, name, None)
-            if v.__class__ is list:
-                for x in reversed(v):
-                    if isinstance(x, ast.AST):
-                        push((x, ctx))
-            elif isinstance(v, ast.AST):
-                push((v, ctx))
 
     def _push_all(self, nodes: list[Any], ctx: Ctx) -> None:
         """Push so that ``nodes`` are visited in source order (the stack is LIFO)."""
         push = self.stack.append
+        leaves = _LEAVES
         for x in reversed(nodes):
-            if isinstance(x, ast.AST):
+            if x.__class__ not in leaves and isinstance(x, ast.AST):
                 push((x, ctx))
 
     def _block(self, ctx: Ctx, line: int, loop: frozenset[str] | None = None) -> Ctx:
@@ -351,7 +362,13 @@ class _Walker:
         return True
 
     def _call(self, node: ast.Call, ctx: Ctx) -> bool:
-        raw = dotted(node.func)
+        func = node.func
+        if func.__class__ is ast.Name:
+            raw: str | None = func.id
+        elif func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:
+            raw = f"{func.value.id}.{func.attr}"
+        else:
+            raw = dotted(func)
         if raw is not None:
             self.f.calls.append(CallSite(raw, node, ctx.loop, ctx.func))
             fn = ctx.func
@@ -513,11 +530,6 @@ class _Walker:
             self.f.slice_copy_in_loop.append(node.lineno)
         return False
 
-    def _attribute(self, node: ast.Attribute, ctx: Ctx) -> bool:
-        if node.attr == "argv":
-            self.f.argv = True
-        return False
-
 
 def _small(node: ast.AST) -> bool:
     return getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0) < 20
@@ -535,6 +547,10 @@ def _is_main_guard(test: ast.AST) -> bool:
 def collect_facts(tree: ast.Module) -> Facts:
     """Walk ``tree`` once and return the :class:`Facts`, with call names alias-resolved."""
     facts = _Walker().run(tree)
-    resolve = facts.resolve
-    facts.calls = [CallSite(resolve(c.name), c.node, c.loop, c.func) for c in facts.calls]
+    aliases = facts.aliases
+    for c in facts.calls:
+        head = c.name.partition(".")[0]
+        if head in aliases and aliases[head] != head:
+            c.name = facts.resolve(c.name)
+            c.attr = c.name.rpartition(".")[2]
     return facts

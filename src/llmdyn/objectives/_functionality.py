@@ -68,7 +68,7 @@ def score_functionality(parsed: ParsedSource, facts: Facts | None, task: TaskPro
         t.graded("FUN106", w["FUN106"] * _saturating(errors, 12), f"{facts.try_blocks} try, {facts.raises} raise")
     if facts.main_guard:
         t.graded("FUN108", w["FUN108"])
-    if heads & _CLI or facts.argv:
+    if heads & _CLI or "sys.argv" in parsed.text:
         t.graded("FUN109", w["FUN109"])
     if heads & _LOGGING:
         t.graded("FUN110", w["FUN110"])

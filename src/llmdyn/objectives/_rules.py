@@ -29,7 +29,9 @@ class Rule:
     @property
     def signed_weight(self) -> float:
         """Weight with its sign: credits add, everything else subtracts."""
-        return self.weight if self.severity == "credit" else -self.weight
+        if self.severity == "credit" or self.weight == 0:
+            return self.weight
+        return -self.weight
 
     def finding(self, line: int | None, detail: str = "") -> Finding:
         """A finding of this rule at ``line`` (``detail`` is appended to the message)."""

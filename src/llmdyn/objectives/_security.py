@@ -60,6 +60,18 @@ _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{2,}\Z")
 _SWALLOW = (ast.Pass, ast.Continue, ast.Break)
 
 
+_NAMES = (_EVAL | _SHELL_CMDS | _UNSAFE_LOADS | _WEAK_HASH | _FAST_HASH | _HTTP | _STRONG | _SAFE_PARSE | _XML
+          | _TEMPLATES | _VALIDATORS | {"__import__", "importlib.import_module", "yaml.load", "yaml.load_all",
+                                        "yaml.unsafe_load", "yaml.full_load", "yaml.unsafe_load_all", "hashlib.new",
+                                        "tempfile.mktemp", "os.path.join", "posixpath.join", "ntpath.join",
+                                        "ssl._create_unverified_context", "ssl._create_stdlib_context", "os.chmod",
+                                        "os.umask", "shlex.quote", "shlex.split", "pipes.quote",
+                                        "asyncio.create_subprocess_shell"})
+_HEADS = frozenset({"subprocess", "random", "secrets", "bcrypt", "argon2", "passlib", "nacl", "cryptography",
+                    "defusedxml", "logging"})
+_ATTRS = _SQL_METHODS | _NORMALISERS | _VALIDATOR_METHODS | _LOG_METHODS | {"extractall", "from_string"}
+
+
 def _is_literal(node: ast.AST | None) -> bool:
     return type(node) is ast.Constant
 
@@ -112,6 +124,15 @@ def _swallows(handler: ast.ExceptHandler) -> bool:
             continue
         return False
     return True
+
+
+def _interesting(c: CallSite) -> bool:
+    """Cheap filter: most calls (``self.x()``, ``lst.append()``) concern no rule."""
+    if c.node.keywords or c.name in _NAMES:
+        return True
+    name = c.name
+    head, _, rest = name.partition(".")
+    return head in _HEADS or name.rpartition(".")[2] in _ATTRS
 
 
 def _check_call(c: CallSite, t: Tally, facts: Facts, normalising: set[int]) -> None:
@@ -248,7 +269,8 @@ def score_security(parsed: ParsedSource, facts: Facts | None, task: TaskProfile 
         return t.score(UNPARSED, 0.0)
     normalising = {id(c.func) for c in facts.calls if c.func is not None and c.attr in _NORMALISERS}
     for c in facts.calls:
-        _check_call(c, t, facts, normalising)
+        if _interesting(c):
+            _check_call(c, t, facts, normalising)
     for name, line in facts.secret_literals:
         t.hit("SEC011", line, name)
     for line in facts.debug_assign:
