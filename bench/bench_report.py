@@ -66,18 +66,20 @@ def write_store(path: Path, n_sessions: int, steps: int, seed: int) -> None:
     db.close()
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def run(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu0 = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu0
     if peak <= before:
         print("  (peak RSS not above an earlier child's; figure is a lower bound)")
-    return wall, peak / 1024.0
+    return wall, cpu, peak / 1024.0
 
 
 def main() -> None:
@@ -99,12 +101,12 @@ def main() -> None:
     exe = [sys.executable, "-m", "llmdyn.cli"]
     boot = ["--bootstrap", str(args.bootstrap), "--seed", str(args.seed)]
     # Peak RSS of RUSAGE_CHILDREN is a maximum over children: run the smaller job first.
-    fit_s, fit_mb = run([*exe, "fit", str(store), "--format", "json", *boot])
-    rep_s, rep_mb = run([*exe, "report", str(store), "-o", str(folder / "report.html"), *boot])
+    fit_s, fit_cpu, fit_mb = run([*exe, "fit", str(store), "--format", "json", *boot])
+    rep_s, rep_cpu, rep_mb = run([*exe, "report", str(store), "-o", str(folder / "report.html"), *boot])
     size = (folder / "report.html").stat().st_size / 2**20
-    print(f"llmdyn fit    : {fit_s:6.1f} s, peak RSS {fit_mb:7.1f} MiB")
-    print(f"llmdyn report : {rep_s:6.1f} s, peak RSS {rep_mb:7.1f} MiB, page {size:.1f} MiB")
-    print(f"report / fit  : {rep_s / fit_s:.2f}x time, {rep_mb / fit_mb:.2f}x memory")
+    print(f"llmdyn fit    : {fit_s:6.1f} s wall, {fit_cpu:6.1f} s CPU, peak RSS {fit_mb:7.1f} MiB")
+    print(f"llmdyn report : {rep_s:6.1f} s wall, {rep_cpu:6.1f} s CPU, peak RSS {rep_mb:7.1f} MiB, page {size:.1f} MiB")
+    print(f"report / fit  : {rep_cpu / fit_cpu:.2f}x CPU time, {rep_mb / fit_mb:.2f}x memory")
 
 
 if __name__ == "__main__":
