@@ -34,11 +34,13 @@ class DemoResult:
                 "run": self.run.to_dict() if self.run else None}
 
 
-def run_demo(folder: str | Path | None = None, *, concurrency: int = 8, bootstrap: int = 0,
-             seed: int = 0, progress: bool = False) -> DemoResult:
+def run_demo(folder: str | Path | None = None, *, tasks: tuple[str, ...] | None = None,
+             concurrency: int = 8, bootstrap: int = 0, seed: int = 0,
+             progress: bool = False) -> DemoResult:
     """Replay the bundled corpus into ``folder`` (a new temporary one if None) and fit.
 
-    A named folder is created if needed; rerunning on it resumes the store
+    ``tasks`` limits the replay to some corpus tasks (default: all eight). A
+    named folder is created if needed; rerunning on it resumes the store
     (nothing left to do) and refits.
     """
     from ..dynamics import analyze, load_trajectories
@@ -48,7 +50,8 @@ def run_demo(folder: str | Path | None = None, *, concurrency: int = 8, bootstra
     root.mkdir(parents=True, exist_ok=True)
     store = root / "demo.sqlite"
     config = ExperimentConfig(backend="replay", name="demo", store=str(store), sessions=1,
-                              iterations=6, concurrency=concurrency, cache=False)
+                              iterations=6, concurrency=concurrency, cache=False,
+                              tasks=list(tasks) if tasks else ["all"])
     summary = run_experiment(config, progress=progress)
     trajectories = export_trajectories(store, root / "trajectories.csv", "csv")
     analysis = analyze(load_trajectories(store), bootstrap=bootstrap, seed=seed).to_dict()

@@ -22,13 +22,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, \
     stop_after_attempt, wait_random_exponential
 
-from ..dynamics._policy import FixedPolicy, History, Policy
 from ..errors import ConfigError
 from ..llm import CachedBackend, ChatBackend, ChatRequest, ChatResponse, OpenAIBackend, \
     ReplayBackend, ResponseCache, TransientBackendError
@@ -38,16 +37,23 @@ from ._scoring import ResponseScorer
 from ._strategies import Strategy, build_conversation
 from ._tasks import Task
 
+if TYPE_CHECKING:  # the dynamics layer (pandas, scipy) is only imported when a policy is used
+    from ..dynamics._policy import Policy
+
 
 @dataclass(frozen=True)
 class SessionPlan:
-    """One session to run: its id, task, label (strategy or policy) and replicate."""
+    """One session to run: its id, task, label (strategy or policy) and replicate.
+
+    ``policy`` None means the fixed strategy ``label`` (what ``FixedPolicy``
+    would answer, without importing the dynamics layer).
+    """
 
     session_id: str
     task: Task
     label: str
     replicate: int
-    policy: Policy = field(compare=False)
+    policy: "Policy | None" = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,16 @@ class RunSummary:
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """A policy's decision in plain form: strategy, reason, events (dicts), stop."""
+
+    strategy: str
+    reason: str
+    events: list[dict[str, Any]]
+    stop: bool
 
 
 class _WaitRetryAfter:
@@ -115,7 +131,7 @@ def plan_sessions(config: ExperimentConfig, policy: Policy | None = None) -> lis
         if policy is not None:
             labels = [(policy.name, policy)]
         else:
-            labels = [(s, FixedPolicy(s)) for s in config.strategies]
+            labels = [(s, None) for s in config.strategies]
         for label, pol in labels:
             for r in range(config.sessions):
                 plans.append(SessionPlan(f"{name}/{task.id}/{label}/r{r}", task, label, r, pol))
@@ -339,11 +355,8 @@ class Runner:
         for t in range(len(done), cfg.iterations + 1):
             reason, events, strategy = "task prompt", [], None
             if t > 0:
-                history = History(states=np.asarray(states, dtype=float),
-                                  strategies=tuple(s.id for s in used), objectives=objectives,
-                                  task=plan.task.id, session=plan.session_id)
-                decision = plan.policy.decide(history)
-                events = [_plain(e) for e in decision.events]
+                decision = self._decide(plan, states, used, objectives)
+                events = decision.events
                 if decision.stop:
                     store.finish_session(plan.session_id, "stopped",
                                          reason=decision.reason or "policy stop", events=events)
@@ -403,6 +416,21 @@ class Runner:
         store.finish_session(plan.session_id, "complete")
         self._counts["done"] += 1
         prog.session_done()
+
+    @staticmethod
+    def _decide(plan: SessionPlan, states: list, used: list[Strategy],
+                objectives: tuple[str, ...]) -> _Turn:
+        """The policy's decision for the next turn (the fixed label without a policy)."""
+        if plan.policy is None:
+            return _Turn(plan.label, "fixed strategy", [], False)
+        from ..dynamics._policy import History
+
+        history = History(states=np.asarray(states, dtype=float),
+                          strategies=tuple(s.id for s in used), objectives=objectives,
+                          task=plan.task.id, session=plan.session_id)
+        decision = plan.policy.decide(history)
+        return _Turn(decision.strategy, decision.reason,
+                     [_plain(e) for e in decision.events], decision.stop)
 
     def _fail(self, store: Store, plan: SessionPlan, t: int, strategy: str | None,
               reason: str, events: list, error: str, prog: _Progress, *,

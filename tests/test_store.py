@@ -1,0 +1,127 @@
+"""The SQLite store: one transaction per step, no duplicates, trajectory export."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from llmdyn.errors import StoreError
+from llmdyn.store import StepRecord, Store, export_trajectories, is_store, trajectory_frame
+
+
+def _fill(path, *, fail_at: int | None = None) -> None:
+    with Store(path) as store:
+        exp = store.ensure_experiment("e1", {"model": "m", "temperature": 0.7},
+                                      {"model": "m", "temperature": 0.7})
+        for s, label in enumerate(["EF", "SF"]):
+            sid = f"e1/task/{label}/r0"
+            store.ensure_session(sid, exp, "task", label, 0, "m")
+            for t in range(4):
+                if fail_at is not None and s == 1 and t == fail_at:
+                    store.record_step(StepRecord(sid, t, "failed", strategy=label,
+                                                 error="TransientBackendError: HTTP 500"))
+                    break
+                store.record_step(StepRecord(
+                    sid, t, "ok", strategy=label, reason="fixed strategy",
+                    events=[{"name": "x", "t": t}] if t == 2 else [],
+                    scores={"security": float(t + s), "efficiency": 5.0 - t,
+                            "functionality": 2.0 * t},
+                    findings=[{"rule": "r", "line": 1}], response="```python\npass\n```",
+                    code="pass", latency_s=0.1, prompt_tokens=3, completion_tokens=4))
+            store.finish_session(sid, "complete")
+
+
+def test_schema_wal_and_unique_steps(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _fill(path)
+    assert is_store(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"experiments", "sessions", "steps"} <= tables
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO steps (session_id, t, status, created_at) "
+                   "VALUES ('e1/task/EF/r0', 1, 'ok', 'now')")
+    db.close()
+    with Store(path) as store:
+        with pytest.raises(StoreError, match="never overwritten"):
+            store.record_step(StepRecord("e1/task/EF/r0", 1, "ok", scores={"security": 9.0}))
+        steps = store.completed_steps("e1/task/EF/r0")
+        assert [s.t for s in steps] == [0, 1, 2, 3]
+        assert steps[2].events == [{"name": "x", "t": 2}]
+        assert steps[1].scores["security"] == 1.0
+
+
+def test_failed_step_is_replaced_on_retry_and_cuts_trajectory(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _fill(path, fail_at=2)
+    frame = trajectory_frame(path)
+    assert frame.groupby("session")["t"].max().to_dict() == {"e1/task/EF/r0": 3,
+                                                             "e1/task/SF/r0": 1}
+    with Store(path) as store:
+        assert [s.t for s in store.completed_steps("e1/task/SF/r0")] == [0, 1]
+        failed = [s for s in store.steps() if s.status == "failed"]
+        assert len(failed) == 1 and "HTTP 500" in failed[0].error
+        store.record_step(StepRecord("e1/task/SF/r0", 2, "ok", strategy="SF",
+                                     scores={"security": 1.0, "efficiency": 1.0,
+                                             "functionality": 1.0}))
+        assert [s.t for s in store.completed_steps("e1/task/SF/r0")] == [0, 1, 2]
+        assert "steps_failed" not in store.counts()
+
+
+def test_trajectory_frame_format(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _fill(path)
+    frame = trajectory_frame(path)
+    assert list(frame.columns[:8]) == ["experiment", "session", "task", "model", "policy",
+                                       "replicate", "strategy", "t"]
+    assert list(frame.columns[8:]) == ["security", "efficiency", "functionality"]
+    assert len(frame) == 8 and frame["t"].dtype == "int64"
+    assert set(frame.loc[frame.session.str.contains("SF"), "strategy"]) == {"SF"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_export_round_trip(tmp_path, fmt):
+    path = tmp_path / "s.sqlite"
+    _fill(path)
+    out = export_trajectories(path, tmp_path / f"t.{fmt}")
+    back = {"csv": pd.read_csv, "parquet": pd.read_parquet,
+            "jsonl": lambda p: pd.read_json(p, lines=True)}[fmt](out)
+    expected = trajectory_frame(path)
+    assert list(back.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(back[["session", "t", "security", "functionality"]],
+                                  expected[["session", "t", "security", "functionality"]],
+                                  check_dtype=False)
+
+
+def test_dynamics_loads_a_store_directly(tmp_path):
+    from llmdyn.dynamics import load_trajectories
+
+    path = tmp_path / "s.sqlite"
+    _fill(path)
+    traj = load_trajectories(path)
+    assert set(traj.objectives) == {"security", "efficiency", "functionality"}
+    assert len(traj.session_ids) == 2
+
+
+def test_bad_inputs_name_the_file(tmp_path):
+    bogus = tmp_path / "x.sqlite"
+    bogus.write_text("hello")
+    with pytest.raises(StoreError, match="not an llmdyn store"):
+        Store(bogus)
+    with pytest.raises(StoreError, match="no such store"):
+        trajectory_frame(tmp_path / "missing.sqlite")
+    path = tmp_path / "s.sqlite"
+    _fill(path)
+    with pytest.raises(StoreError, match="no experiment 'nope'"):
+        trajectory_frame(path, "nope")
+    with pytest.raises(StoreError, match="unknown export format"):
+        export_trajectories(path, tmp_path / "t.xlsx")
+    with Store(path) as store, pytest.raises(StoreError, match="temperature"):
+        store.ensure_experiment("e1", {}, {"model": "m", "temperature": 0.2})
+    config = json.loads(sqlite3.connect(path).execute("SELECT config FROM experiments")
+                        .fetchone()[0])
+    assert config == {"model": "m", "temperature": 0.7}
