@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from llmdyn.dynamics import Trajectories, bootstrap_fits
-from llmdyn.dynamics._bootstrap import bootstrap_arrays, bootstrap_stats, resample_counts
+from llmdyn.dynamics._bootstrap import bootstrap_arrays, resample_counts, solve_replicates
 from llmdyn.dynamics._lsq import SessionStats, session_stats
 from llmdyn.errors import FitError
 
@@ -66,21 +66,21 @@ def test_interval_coverage_of_true_convergence_rate():
     reps, sessions = 200, 400
     states = simulate_states(A, intercept(A), NOISE, sessions=reps * sessions, steps=10,
                              rng=np.random.default_rng(2026))
-    # Sufficient statistics of all 80 000 sessions at once; each repetition then bootstraps
-    # its own 400 sessions with 100 replicates in one batched solve.
-    stats = session_stats(*transitions_of(states))
-    covered = 0
-    for r in range(reps):
-        part = slice(r * sessions, (r + 1) * sessions)
-        sub = SessionStats(ZZ=stats.ZZ[part], ZY=stats.ZY[part], YY=stats.YY[part], Ysum=stats.Ysum[part],
-                           count=stats.count[part])
-        W = resample_counts(sessions, 100, np.random.default_rng(r))
-        res = bootstrap_stats(sub, 3, W, objectives=("a", "b", "c"), strategy=None, seed=r, level=0.9)
-        iv = res.interval("convergence_rate")
-        covered += iv.lower <= true_rate <= iv.upper
+    # Sufficient statistics of all 80 000 sessions at once; every repetition draws 200 replicates
+    # of its own 400 sessions (a count tensor), and all 40 000 replicates are solved in one batch.
+    packed = session_stats(*transitions_of(states)).packed().reshape(reps, sessions, -1)
+    B = 200
+    draws = np.random.default_rng(7).integers(0, sessions, size=(reps * B, sessions))
+    W = np.bincount((draws + sessions * np.arange(reps * B)[:, None]).ravel(),
+                    minlength=reps * B * sessions).reshape(reps, B, sessions).astype(float)
+    rep_stats = SessionStats.unpack(np.matmul(W, packed).reshape(reps * B, -1), 3)
+    res = solve_replicates(rep_stats, 3, objectives=("a", "b", "c"), strategy=None, seed=7, level=0.9)
+    assert res.n_failed == 0
+    rates = res.convergence_rate.reshape(reps, B)
+    lower, upper = np.quantile(rates, [0.05, 0.95], axis=1)
+    covered = int(np.sum((lower <= true_rate) & (true_rate <= upper)))
     coverage = covered / reps
     # Binomial sd at p = 0.9, 200 draws: 0.021; this band is about ±3.3 sd.
-    print(f"coverage {coverage:.3f}")
     assert 0.83 <= coverage <= 0.97, coverage
 
 
@@ -98,3 +98,21 @@ def test_bootstrap_needs_two_sessions(rng):
     states = simulate_states(EXPONENTIAL, intercept(EXPONENTIAL), NOISE, sessions=1, steps=20, rng=rng)
     with pytest.raises(FitError, match="strategy EF: a session bootstrap needs at least 2 sessions, found 1"):
         bootstrap_fits(Trajectories.from_frame(to_frame(states)), "EF", 10)
+
+
+@pytest.mark.parametrize("lengths", [[3, 5, 4, 2], [40, 1, 1, 1, 2]], ids=["padded", "very-unequal"])
+def test_session_stats_equal_direct_sums(rng, lengths):
+    m = sum(lengths)
+    X, dX = rng.standard_normal((m, 2)), rng.standard_normal((m, 2))
+    session = np.repeat(np.arange(len(lengths)), lengths)
+    st = session_stats(X, dX, session)
+    for s in range(len(lengths)):
+        rows = session == s
+        Z = np.hstack([X[rows], np.ones((rows.sum(), 1))])
+        np.testing.assert_allclose(st.ZZ[s], Z.T @ Z, atol=1e-12)
+        np.testing.assert_allclose(st.ZY[s], Z.T @ dX[rows], atol=1e-12)
+        np.testing.assert_allclose(st.YY[s], dX[rows].T @ dX[rows], atol=1e-12)
+        np.testing.assert_allclose(st.Ysum[s], dX[rows].sum(axis=0), atol=1e-12)
+        assert st.count[s] == lengths[s]
+    back = SessionStats.unpack(st.packed(), 2)
+    np.testing.assert_array_equal(back.ZY, st.ZY)

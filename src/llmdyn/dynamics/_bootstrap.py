@@ -102,7 +102,13 @@ def resample_counts(n_sessions: int, n_replicates: int, rng: np.random.Generator
 def bootstrap_stats(stats: SessionStats, n: int, W: np.ndarray, *, objectives: tuple[str, ...],
                     strategy: str | None, seed: int, level: float) -> BootstrapResult:
     """Solve every replicate (rows of ``W``) at once from per-session statistics."""
-    rep = stats.combine(W)
+    return solve_replicates(stats.combine(W), n, objectives=objectives, strategy=strategy, seed=seed,
+                            level=level)
+
+
+def solve_replicates(rep: SessionStats, n: int, *, objectives: tuple[str, ...], strategy: str | None,
+                     seed: int, level: float) -> BootstrapResult:
+    """Fit every replicate from its summed statistics (one row per replicate), batched."""
     beta, ok = batched_solve(rep.ZZ, rep.ZY)
     dof = rep.count - n - 1
     ok &= dof > 0
@@ -127,7 +133,7 @@ def bootstrap_stats(stats: SessionStats, n: int, W: np.ndarray, *, objectives: t
     idx = np.arange(n)
     corr[:, idx, idx] = 0.0
     return BootstrapResult(
-        strategy=strategy, objectives=objectives, n_replicates=int(W.shape[0]),
+        strategy=strategy, objectives=objectives, n_replicates=int(rep.count.shape[0]),
         n_failed=int((~ok).sum()), seed=seed, level=level, A=A, b=b, Q=Q, eig_real=eig_real,
         convergence_rate=-eig_real[:, -1], discrete_stability=np.abs(1.0 + lam).max(axis=1),
         r2=r2, r2_by_objective=r2_obj, interference=corr,

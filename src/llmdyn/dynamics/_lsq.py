@@ -32,17 +32,24 @@ class SessionStats:
     def n_sessions(self) -> int:
         return int(self.count.shape[0])
 
+    def packed(self) -> np.ndarray:
+        """All statistics side by side, shape (S, p² + p·n + n² + n + 1)."""
+        S = self.count.shape[0]
+        return np.concatenate([self.ZZ.reshape(S, -1), self.ZY.reshape(S, -1), self.YY.reshape(S, -1),
+                               self.Ysum, self.count[:, None]], axis=1)
+
+    @classmethod
+    def unpack(cls, packed: np.ndarray, n: int) -> "SessionStats":
+        """Inverse of :meth:`packed` for ``n`` objectives (rows: sessions or replicates)."""
+        p = n + 1
+        k = packed.shape[0]
+        zz, zy, yy, ysum, cnt = np.split(packed, np.cumsum([p * p, p * n, n * n, n]), axis=1)
+        return cls(ZZ=zz.reshape(k, p, p), ZY=zy.reshape(k, p, n), YY=yy.reshape(k, n, n),
+                   Ysum=ysum, count=cnt[:, 0])
+
     def combine(self, W: np.ndarray) -> "SessionStats":
         """Weighted sums over sessions for each row of ``W`` (k, S): one matrix product."""
-        k, S = W.shape
-        p, n = self.ZY.shape[1:]
-        packed = np.concatenate([self.ZZ.reshape(S, -1), self.ZY.reshape(S, -1), self.YY.reshape(S, -1),
-                                 self.Ysum, self.count[:, None]], axis=1)
-        out = W @ packed
-        cuts = np.cumsum([p * p, p * n, n * n, n])
-        zz, zy, yy, ysum, cnt = np.split(out, cuts, axis=1)
-        return SessionStats(ZZ=zz.reshape(k, p, p), ZY=zy.reshape(k, p, n), YY=yy.reshape(k, n, n),
-                            Ysum=ysum, count=cnt[:, 0])
+        return SessionStats.unpack(W @ self.packed(), self.Ysum.shape[1])
 
 
 def design(X: np.ndarray) -> np.ndarray:
@@ -57,13 +64,22 @@ def session_stats(X: np.ndarray, dX: np.ndarray, session: np.ndarray) -> Session
     :func:`session_codes` for the map).
     """
     codes, starts = session_codes(session)
-    Z = design(X)
-    ZZ = np.add.reduceat(Z[:, :, None] * Z[:, None, :], starts, axis=0)
-    ZY = np.add.reduceat(Z[:, :, None] * dX[:, None, :], starts, axis=0)
-    YY = np.add.reduceat(dX[:, :, None] * dX[:, None, :], starts, axis=0)
-    Ysum = np.add.reduceat(dX, starts, axis=0)
-    count = np.diff(np.r_[starts, X.shape[0]]).astype(float)
-    return SessionStats(ZZ=ZZ, ZY=ZY, YY=YY, Ysum=Ysum, count=count)
+    m, n = dX.shape
+    V = np.hstack([design(X), dX])  # (m, p + n): per-session Vᵀ V holds ZᵀZ, ZᵀY and YᵀY
+    lengths = np.diff(np.r_[starts, m])
+    S, longest = starts.size, int(lengths.max(initial=0))
+    if S * longest <= 4 * m:
+        # Pad sessions to equal length (zero rows add nothing) and let batched matmul sum them.
+        padded = np.zeros((S, longest, V.shape[1]))
+        padded[codes, np.arange(m) - starts[codes]] = V
+        G = np.matmul(padded.transpose(0, 2, 1), padded)
+        Ysum = padded[:, :, n + 1:].sum(axis=1)
+    else:  # very unequal lengths: sum outer products row by row
+        G = np.add.reduceat(V[:, :, None] * V[:, None, :], starts, axis=0)
+        Ysum = np.add.reduceat(dX, starts, axis=0)
+    p = n + 1
+    return SessionStats(ZZ=np.ascontiguousarray(G[:, :p, :p]), ZY=np.ascontiguousarray(G[:, :p, p:]),
+                        YY=np.ascontiguousarray(G[:, p:, p:]), Ysum=Ysum, count=lengths.astype(float))
 
 
 def session_codes(session: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
