@@ -190,3 +190,10 @@ def test_mpc_plans_compose_the_moment_recursion_across_switches() -> None:
     assert make_policy("mpc:2,search=hold", switching_models()).name == "mpc:2,search=hold"
     with pytest.raises(ConfigError, match="plans"):
         make_policy("mpc:7", switching_models())
+
+
+def test_bandit_without_models_follows_the_history_objectives() -> None:
+    p = make_policy("bandit", strategies=("A", "B"))
+    h = History(np.array([[1.0, 1.0], [3.0, 3.0], [2.0, 2.0]]), ("A", "B"), ("clarity", "tone"))
+    d = p.decide(h)
+    assert d.strategy == "A" and "A +2.00×1" in d.reason

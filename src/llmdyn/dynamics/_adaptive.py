@@ -9,7 +9,7 @@ each turn, so one object serves any number of concurrent sessions.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -254,6 +254,8 @@ class BanditPolicy:
     c: float = 1.0
     prior_sd: float = 1.0
     seed: int = 0
+    #: True when the objectives were not given: the utility follows each history's objectives.
+    adapt_objectives: bool = False
 
     def __post_init__(self) -> None:
         if self.algorithm not in BANDIT_ALGORITHMS:
@@ -302,13 +304,22 @@ class BanditPolicy:
         draw = post_mean + post_sd * rng.standard_normal(counts.shape)
         return draw.argmax(axis=1), counts, means
 
+    def _for(self, objectives: Sequence[str]) -> "BanditPolicy":
+        """This policy with its utility rebuilt on ``objectives`` if it adapts to them."""
+        if not self.adapt_objectives or not objectives or set(objectives) == set(self.utility.objectives):
+            return self
+        utility = make_utility(tuple(objectives), self.utility.kind)
+        return replace(self, utility=utility, adapt_objectives=False)
+
     def decide_batch(self, history: BatchHistory) -> np.ndarray:
         """Strategy index (into ``history.strategies``) for every path."""
-        own, _, _ = self._choose(history)
+        own, _, _ = self._for(history.objectives)._choose(history)
         return _column_map(self.strategies, history)[own]
 
     def decide(self, history: History) -> Decision:
         """The bandit's pick for the next turn, with the arm statistics."""
+        if self._for(history.objectives) is not self:
+            return self._for(history.objectives).decide(history)
         batch = batch_from_history(history, self.strategies, self.utility.objectives)
         own, counts, means = self._choose(batch)
         i = int(own[0])
@@ -324,7 +335,8 @@ class BanditPolicy:
 def bandit_from_options(spec: str, strategies: Sequence[str], opts: dict[str, Any]) -> BanditPolicy:
     """Build a :class:`BanditPolicy` from ``make_policy`` options."""
     opts = dict(opts)
-    objectives = opts.pop("objectives", None) or ("security", "efficiency", "functionality")
+    given = opts.pop("objectives", None)
+    objectives = given or ("security", "efficiency", "functionality")
     utility = _utility_from(spec, tuple(objectives), opts)
     algorithm = str(opts.pop("algorithm", "ucb1")).lower()
     c = _as_float(spec, "c", opts.pop("c", 1.0))
@@ -332,7 +344,8 @@ def bandit_from_options(spec: str, strategies: Sequence[str], opts: dict[str, An
     seed = _as_int(spec, "seed", opts.pop("seed", 0))
     opts.pop("bounds", None)
     _check_left(spec, opts)
-    return BanditPolicy(tuple(strategies), utility, algorithm=algorithm, c=c, prior_sd=prior_sd, seed=seed)
+    return BanditPolicy(tuple(strategies), utility, algorithm=algorithm, c=c, prior_sd=prior_sd, seed=seed,
+                        adapt_objectives=not given)
 
 
 # -- model-predictive --------------------------------------------------------------
