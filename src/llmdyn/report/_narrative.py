@@ -45,7 +45,8 @@ def _strategy_sentence(name: str, s: Mapping[str, Any], names: list[str]) -> str
                 f"and decay rate {rate:.2f}")
     elif regime == "boundary":
         reason = str(s.get("regime_reason") or "").strip().rstrip(".")
-        head = f"{name} is drawn to the edge of the feasible box {where}" + (f" ({reason})" if reason else "")
+        head = f"{name} is drawn to the edge of the feasible box" + (f" — {reason}" if reason else "")
+        head += f"; its fitted equilibrium is {eq}{' (outside the box)' if outside else ''}"
     elif regime == "exponential":
         head = f"{name} converges without oscillating toward {where} at rate {rate:.2f}"
     else:
@@ -58,7 +59,12 @@ def _strategy_sentence(name: str, s: Mapping[str, Any], names: list[str]) -> str
     r2 = s.get("r2") if isinstance(s.get("r2"), Mapping) else {}
     r_in, r_cv = _num(r2.get("in_sample")), _num(r2.get("cv"))
     if not math.isnan(r_in):
-        cv = f" ({_pct(r_cv)} cross-validated)" if not math.isnan(r_cv) else ""
+        if math.isnan(r_cv):
+            cv = ""
+        elif r_cv < 0:
+            cv = f"; out of sample it predicts worse than the mean change (cross-validated R² {r_cv:.2f})"
+        else:
+            cv = f" ({_pct(r_cv)} cross-validated)"
         head += f". The model explains {_pct(r_in)} of the one-step changes in-sample{cv}"
     return head + "."
 
@@ -83,7 +89,7 @@ def strategy_narrative(result: Mapping[str, Any]) -> list[str]:
     hv = {k: v for k, v in hv.items() if not math.isnan(v)}
     if len(hv) > 1:
         best = max(hv, key=hv.get)  # type: ignore[arg-type]
-        out.append(f"Its final states considered, {best} covers the largest hypervolume ({_pct(hv[best])} of the box).")
+        out.append(f"Judged by final states, {best} covers the largest hypervolume ({_pct(hv[best])} of the box).")
     return out
 
 
@@ -92,11 +98,15 @@ def _pairs(matrix: np.ndarray) -> list[tuple[int, int]]:
     return [(i, j) for i in range(n) for j in range(i + 1, n)]
 
 
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def _p_note(p: np.ndarray | None, i: int, j: int) -> str:
     if p is None or not np.isfinite(p[i, j]):
         return ""
     pv = float(p[i, j])
-    return f", p {'< 0.001' if pv < 0.001 else f'= {pv:.3f}'}" + ("" if pv < 0.05 else ", not significant at 5%")
+    return ", " + _p_text(pv) + ("" if pv < 0.05 else ", not significant at 5%")
 
 
 def matrix_sentence(scope: str, df: Any) -> str:
@@ -113,8 +123,13 @@ def matrix_sentence(scope: str, df: Any) -> str:
     parts = []
     if m[neg] < -0.05:
         a, b = names[neg[0]], names[neg[1]]
-        parts.append(f"{b} interferes most with {a} ({m[neg]:+.2f}{_p_note(p, *neg)}): in a step where one improves, "
-                     f"the other tends to drop")
+        weak = p is not None and np.isfinite(p[neg]) and p[neg] >= 0.05
+        if weak:
+            parts.append(f"the strongest trade-off, {b} against {a} ({m[neg]:+.2f}{_p_note(p, *neg)}), "
+                         f"may be noise")
+        else:
+            parts.append(f"{b} interferes most with {a} ({m[neg]:+.2f}{_p_note(p, *neg)}): in a step where one "
+                         f"improves, the other tends to drop")
     if m[pos] > 0.05:
         a, b = names[pos[0]], names[pos[1]]
         parts.append(f"{a} and {b} move together ({m[pos]:+.2f}{_p_note(p, *pos)})")
@@ -169,7 +184,7 @@ def diagnostic_narrative(result: Mapping[str, Any], diagnostics: Mapping[str, An
     if lb is not None and len(lb):
         bad = lb[lb["p-value"] < 0.05]
         if len(bad):
-            which = ", ".join(f"{r.objective} ({scope}, p = {r['p-value']:.3f})" for scope, r in bad.iterrows())
+            which = ", ".join(f"{r.objective} ({scope}, {_p_text(r['p-value'])})" for scope, r in bad.iterrows())
             out.append(f"Residuals are autocorrelated for {which}: the one-step model misses some memory there; "
                        f"treat its forecasts beyond one step with care.")
         else:
@@ -177,6 +192,8 @@ def diagnostic_narrative(result: Mapping[str, Any], diagnostics: Mapping[str, An
                        "the one-step Markov model is adequate.")
     seen: set[str] = set()
     for w in [*(result.get("warnings") or []), *(w for s in _strategies(result).values() for w in s.get("warnings") or [])]:
+        if lb is not None and len(lb) and "Ljung" in str(w):
+            continue  # said above, from the table
         if str(w) not in seen:
             seen.add(str(w))
             out.append(f"Warning: {w}")
