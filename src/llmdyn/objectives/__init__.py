@@ -5,6 +5,8 @@ efficiency and functionality on 0-10 with explaining findings; objective sets
 (``code`` built in) are looked up by name in a registry.
 """
 
+from ._crosscheck import CrossCheck as CrossCheck
+from ._crosscheck import cross_check as cross_check
 from ._extract import extract_code as extract_code
 from ._functionality import DEFAULT_EXPECTED_LINES as DEFAULT_EXPECTED_LINES
 from ._parse import ParsedSource as ParsedSource
@@ -31,7 +33,8 @@ from ._types import ScoreCard as ScoreCard
 from ._types import TaskProfile as TaskProfile
 
 __all__ = [
-    "CODE_OBJECTIVES", "DEFAULT_EXPECTED_LINES", "RULES", "SCORE_RANGE", "CodeScorer", "ExtractedCode", "Finding",
+    "CODE_OBJECTIVES", "DEFAULT_EXPECTED_LINES", "RULES", "SCORE_RANGE", "CodeScorer", "CrossCheck", "ExtractedCode",
+    "Finding", "cross_check",
     "ObjectiveSet", "ParsedSource", "Rule", "Score", "ScoreCard", "Scorer", "TaskProfile", "code_scorers",
     "extract_code", "get_objective_set", "objective_set_names", "parse_source", "register_objective_set",
     "rule_table_markdown", "score_code", "score_parsed", "score_response",

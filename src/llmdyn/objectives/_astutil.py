@@ -119,7 +119,7 @@ def is_dynamic_str(node: ast.AST | None, trusted: frozenset[str] | set[str] = fr
     return False
 
 
-_NON_DATA = frozenset({"range", "len", "enumerate", "zip", "sorted", "reversed", "list", "tuple", "set", "dict", "items", "keys", "values", "self", "cls"})
+_NON_DATA = frozenset({"range", "len", "enumerate", "zip", "sorted", "reversed", "list", "tuple", "set", "dict", "self", "cls"})
 
 
 def iter_names(node: ast.AST) -> frozenset[str]:

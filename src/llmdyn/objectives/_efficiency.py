@@ -114,9 +114,11 @@ def score_efficiency(parsed: ParsedSource, facts: Facts | None, task: TaskProfil
             t.hit("EFF106", line)
         if name.endswith(("lru_cache", "functools.cache")):
             t.hit("EFF104", line)
-        if attr in ("executemany", "bulk_create", "bulk_insert", "insert_many") or name == "shutil.copyfileobj":
+        if attr in ("executemany", "bulk_create", "bulk_insert", "insert_many"):
             t.hit("EFF108", line)
-        if attr in ("iter_content", "iter_lines", "readline") or (attr == "read" and node.args and "." in name):
+        if attr in ("iter_content", "iter_lines", "readline") or name == "shutil.copyfileobj" or (
+            attr == "read" and node.args and "." in name
+        ):
             t.hit("EFF110", line)
     for fn in facts.functions:
         cached = any(d.rpartition(".")[2] in _CACHE_DECORATORS for d in fn.decorators) or fn.memo_param
