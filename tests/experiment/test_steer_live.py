@@ -114,3 +114,25 @@ def test_policy_run_records_decisions_and_resumes_after_a_kill(
             n_events += len(steps[t].events)
     assert n_events > 0  # security under 9.5 happens in the recorded answers
     assert {s.strategy for steps in got.values() for s in steps[1:]} <= {"EF", "SF", "FF", "AI"}
+
+
+def test_a_stop_trigger_ends_the_session_and_the_log_shows_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from llmdyn._cli.steer import decision_log
+    from llmdyn.cli import main
+
+    cfg = load_config(None, {"backend": "replay", "tasks": ["password_reset"], "iterations": 3,
+                             "score_workers": 0, "cache": False, "store": str(tmp_path / "stop.sqlite"),
+                             "policy": "schedule:SF1-AI+triggers=security_below:10.5@stop"})
+    summary = run_experiment(cfg, progress=False)
+    assert summary.sessions_stopped == 1
+    rows = decision_log(tmp_path / "stop.sqlite")
+    assert [r["t"] for r in rows] == [0, None]  # stopped before the first improvement turn
+    end = rows[-1]
+    assert end["status"] == "stopped" and end["events"][0]["name"] == "security_below"
+    assert end["events"][0]["action"] == "stop" and "triggers: security_below" in end["reason"]
+    with pytest.raises(SystemExit) as done:
+        main(["steer", "log", str(tmp_path / "stop.sqlite"), "--events"])
+    assert done.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "stopped: schedule entry 1/2" in out and "security_below (stop)" in out

@@ -175,3 +175,71 @@ def evaluate(
         typer.echo(json.dumps(_finite(ev.to_dict()), indent=2, ensure_ascii=False, allow_nan=False))
         return
     typer.echo(_table(ev, fmt))
+
+
+def decision_log(store_path: Path, experiment: str | None = None) -> list[dict[str, Any]]:
+    """Per step of every policy session: strategy, reason and trigger events; then how it ended.
+
+    Steps come from the store's ``steps``; a session the policy stopped gets a
+    last row (``t`` = None) with the stop reason and the events that stopped it.
+    """
+    import json
+    import sqlite3
+
+    from ..errors import StoreError
+    from ..store import Store, is_store
+
+    if not is_store(store_path):
+        raise StoreError(f"{store_path}: not an llmdyn store (an SQLite file written by llmdyn run)")
+    with Store(store_path) as st:
+        steps = st.steps(experiment)
+    rows: list[dict[str, Any]] = [
+        {"session": s.session_id, "t": s.t, "strategy": s.strategy, "reason": s.reason or "",
+         "events": [dict(e) for e in s.events], "status": s.status}
+        for s in steps
+    ]
+    con = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    try:
+        sql = ("SELECT s.id, s.status, s.stop_reason, s.events FROM sessions s JOIN experiments e "
+               "ON e.id = s.experiment_id WHERE s.status = 'stopped'" + (" AND e.name = ?" if experiment else ""))
+        for sid, status, reason, events in con.execute(sql, (experiment,) if experiment else ()):
+            rows.append({"session": sid, "t": None, "strategy": None, "reason": reason or "",
+                         "events": json.loads(events) if events else [], "status": status})
+    finally:
+        con.close()
+    rows.sort(key=lambda r: (r["session"], float("inf") if r["t"] is None else r["t"]))
+    return rows
+
+
+@app.command("log")
+def log(
+    store: Annotated[Path, typer.Argument(help="An llmdyn store written by llmdyn run --policy ...")],
+    experiment: Annotated[Optional[str], typer.Option("--experiment", "-e", help="Only this experiment.")] = None,
+    events_only: Annotated[bool, typer.Option("--events", help="Only steps with trigger events.")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, markdown or json.")] = OutputFormat.table,
+) -> None:
+    """Show what a policy decided at every step: strategy, reason, trigger events."""
+    import json
+
+    rows = decision_log(store, experiment)
+    if events_only:
+        rows = [r for r in rows if r["events"]]
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no steps")
+        return
+
+    def ev(r: dict[str, Any]) -> str:
+        return "; ".join(f"{e.get('name')} ({e.get('action')}): {e.get('message')}" for e in r["events"])
+
+    head = ["session", "t", "strategy", "reason", "events"]
+    body = [[r["session"], "end" if r["t"] is None else str(r["t"]), r["strategy"] or "-",
+             r["reason"] if r["t"] is not None else f"stopped: {r['reason']}", ev(r)] for r in rows]
+    if fmt is OutputFormat.markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
+    else:
+        lines = ["\t".join(head)] + ["\t".join(r) for r in body]
+    typer.echo("\n".join(lines))
