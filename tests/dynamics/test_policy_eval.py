@@ -150,3 +150,15 @@ def test_starting_states_are_resampled_and_validated() -> None:
     assert 3.0 < ev.results[0].mean_final["security"] < 7.0
     with pytest.raises(ConfigError, match="starting"):
         evaluate_policies(models, ["fixed:AI"], x0=[1.0, 2.0], steps=1, paths=10)
+
+
+def test_box_walls_clip_reflect_or_let_through() -> None:
+    from llmdyn.dynamics._policy_eval import _to_box
+
+    lo, hi = np.zeros(3), np.full(3, 10.0)
+    x = np.array([[-1.0, 10.5, 5.0], [23.0, -12.0, 0.0]])
+    np.testing.assert_allclose(_to_box(x, lo, hi, "clip"), [[0, 10, 5], [10, 0, 0]])
+    np.testing.assert_allclose(_to_box(x, lo, hi, "reflect"), [[1, 9.5, 5], [3, 8, 0]])
+    np.testing.assert_allclose(_to_box(x, lo, hi, "none"), x)
+    with pytest.raises(ConfigError, match="boundary"):
+        evaluate_policies(switching_models(), ["fixed:AI"], x0=[5.0] * 3, steps=1, paths=10, boundary="bounce")

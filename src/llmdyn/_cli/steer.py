@@ -130,6 +130,8 @@ def evaluate(
     objectives: Annotated[Optional[str], typer.Option("--objectives", "-o", help="Objective columns.")] = None,
     bounds: Annotated[Optional[str], typer.Option("--bounds", help="Feasible box lo,hi (default inferred).")] = None,
     level: Annotated[float, typer.Option("--level", help="Level of the utility intervals.")] = 0.9,
+    boundary: Annotated[str, typer.Option(
+        "--boundary", help="At the box's walls: clip (default), reflect or none.")] = "clip",
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, markdown or json.")] = OutputFormat.table,
 ) -> None:
     """Simulate every policy on the drift models fitted to DATA and compare them:
@@ -170,7 +172,7 @@ def evaluate(
         typer.echo(f"warning: {msg}", err=True)
     ev = evaluate_policies(models, specs, x0=np.asarray(start, dtype=float), steps=steps, paths=paths,
                            utility=util, triggers=trig, bootstrap=boots, uncertainty=uncertainty,
-                           seed=seed, level=level)
+                           seed=seed, level=level, boundary=boundary)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps(_finite(ev.to_dict()), indent=2, ensure_ascii=False, allow_nan=False))
         return

@@ -92,6 +92,7 @@ class PolicyEvaluation:
     level: float
     triggers: tuple[str, ...]
     comparison: dict[str, Any] = field(default_factory=dict)
+    boundary: str = "clip"
 
     @property
     def best(self) -> str:
@@ -117,6 +118,7 @@ class PolicyEvaluation:
             "seed": self.seed,
             "level": self.level,
             "triggers": list(self.triggers),
+            "boundary": self.boundary,
             "best": self.best,
             "comparison": self.comparison,
             "policies": [r.to_dict() for r in self.results],
@@ -206,6 +208,20 @@ def _mean_interval(values: np.ndarray, level: float) -> tuple[float, float]:
     return m - z * se, m + z * se
 
 
+BOUNDARY_MODES = ("clip", "reflect", "none")
+
+
+def _to_box(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, boundary: str) -> np.ndarray:
+    """States after the box's walls act: clipped, reflected (folded back in) or left alone."""
+    if boundary == "clip":
+        return np.clip(x, lo, hi)
+    if boundary == "reflect":
+        width = hi - lo
+        y = np.mod(x - lo, 2 * width)
+        return lo + np.where(y > width, 2 * width - y, y)
+    return x
+
+
 def simulate_policy(
     policy: Any,
     world: _World,
@@ -215,12 +231,14 @@ def simulate_policy(
     steps: int,
     seed: int,
     triggers: Sequence[Any] = (),
+    boundary: str = "clip",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run ``policy`` on ``P`` paths: states (T+1, P, n), choices (T, P), events (T, P, k).
 
     Path ``p`` follows replicate ``p mod R`` of ``world``; the noise of step
     ``t`` is drawn from a generator seeded by ``(seed, t)``, so every policy
-    sees the same noise.
+    sees the same noise. ``boundary`` is what the box does to a step that
+    leaves it (``clip``, ``reflect`` or ``none``).
     """
     P, n = start.shape
     S = len(strategies)
@@ -243,7 +261,7 @@ def simulate_policy(
         z = np.random.default_rng([seed, t]).standard_normal((P, n))
         x = states[t]
         nxt = x + np.einsum("pij,pj->pi", A[k], x) + b[k] + np.einsum("pij,pj->pi", L[k], z)
-        states[t + 1] = np.clip(nxt, world.lower, world.upper)
+        states[t + 1] = _to_box(nxt, world.lower, world.upper, boundary)
         if triggers:
             after = BatchHistory(states[: t + 2], choices[: t + 1], strategies, objectives)
             events[t] = np.stack([tr.check_batch(after)[0] for tr in triggers], axis=1)
@@ -264,6 +282,7 @@ def evaluate_policies(
     seed: int = 0,
     level: float = 0.9,
     policy_options: Mapping[str, Any] | None = None,
+    boundary: str = "clip",
 ) -> PolicyEvaluation:
     """Simulate every policy on the fitted ``models`` and summarise each.
 
@@ -276,6 +295,7 @@ def evaluate_policies(
     triggers : intervention triggers counted per path (default: the paper's).
     bootstrap : per-strategy :class:`BootstrapResult` (``A``, ``b``, ``Q``
         replicates); with ``uncertainty = R > 0`` paths draw their world from R of them.
+    boundary : ``clip`` (default: scores stay in the box), ``reflect`` or ``none``.
     """
     if not models:
         raise ConfigError("no fitted models to evaluate policies on")
@@ -283,6 +303,8 @@ def evaluate_policies(
         raise ConfigError(f"need steps >= 1 and paths >= 2, got steps={steps}, paths={paths}")
     if not 0 < level < 1:
         raise ConfigError(f"level must lie in (0, 1), got {level}")
+    if boundary not in BOUNDARY_MODES:
+        raise ConfigError(f"boundary must be one of {', '.join(BOUNDARY_MODES)}, got {boundary!r}")
     strategies = tuple(models)
     objectives = models[strategies[0]].objectives
     n = len(objectives)
@@ -304,7 +326,8 @@ def evaluate_policies(
     results = []
     for pol, name in zip(built, names):
         inner = pol.policy if isinstance(pol, Triggered) else pol
-        states, choices, events = simulate_policy(inner, world, strategies, objectives, start, steps, seed, trig)
+        states, choices, events = simulate_policy(inner, world, strategies, objectives, start, steps, seed, trig,
+                                                  boundary)
         u = utility.value(states[-1])
         finals.append(u)
         rep_means = np.bincount(rep, weights=u, minlength=R) / np.bincount(rep, minlength=R)
@@ -334,7 +357,7 @@ def evaluate_policies(
     return PolicyEvaluation(
         results=final, objectives=objectives, strategies=strategies, utility=utility.to_dict(),
         steps=steps, paths=paths, uncertainty=R if R > 1 else 0, seed=seed, level=level,
-        triggers=tuple(t.name for t in trig), comparison=comparison,
+        triggers=tuple(t.name for t in trig), comparison=comparison, boundary=boundary,
     )
 
 
