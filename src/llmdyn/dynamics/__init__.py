@@ -12,23 +12,18 @@ from ._policy import TriggerEvent as TriggerEvent
 
 __all__ = ["Decision", "DriftModel", "FixedPolicy", "History", "Policy", "TriggerEvent"]
 
-# Steering (policies, triggers, offline evaluation).
+# Steering: policies, utilities, intervention triggers, offline evaluation.
+from ._adaptive import BanditPolicy as BanditPolicy
+from ._adaptive import MPCPolicy as MPCPolicy
+from ._adaptive import PhasePolicy as PhasePolicy
 from ._batch import BatchHistory as BatchHistory
 from ._control import PAPER_SCHEDULE as PAPER_SCHEDULE
 from ._control import POLICY_SPECS as POLICY_SPECS
 from ._control import SchedulePolicy as SchedulePolicy
 from ._control import make_policy as make_policy
-from ._utility import Constraint as Constraint
-from ._utility import Utility as Utility
-
-__all__ += [
-    "BatchHistory", "Constraint", "PAPER_SCHEDULE", "POLICY_SPECS", "SchedulePolicy", "Utility", "make_policy",
-]
-from ._adaptive import BanditPolicy as BanditPolicy
-from ._adaptive import MPCPolicy as MPCPolicy
-from ._adaptive import PhasePolicy as PhasePolicy
-
-__all__ += ["BanditPolicy", "MPCPolicy", "PhasePolicy"]
+from ._policy_eval import PolicyEvaluation as PolicyEvaluation
+from ._policy_eval import PolicyResult as PolicyResult
+from ._policy_eval import evaluate_policies as evaluate_policies
 from ._triggers import ConvergenceRateAbove as ConvergenceRateAbove
 from ._triggers import ObjectiveBelow as ObjectiveBelow
 from ._triggers import ObjectiveDrop as ObjectiveDrop
@@ -36,10 +31,14 @@ from ._triggers import Triggered as Triggered
 from ._triggers import default_triggers as default_triggers
 from ._triggers import local_convergence_rate as local_convergence_rate
 from ._triggers import make_triggers as make_triggers
+from ._utility import Constraint as Constraint
+from ._utility import Utility as Utility
 
 __all__ += [
-    "ConvergenceRateAbove", "ObjectiveBelow", "ObjectiveDrop", "Triggered", "default_triggers",
-    "local_convergence_rate", "make_triggers",
+    "BanditPolicy", "BatchHistory", "Constraint", "ConvergenceRateAbove", "MPCPolicy", "ObjectiveBelow",
+    "ObjectiveDrop", "PAPER_SCHEDULE", "POLICY_SPECS", "PhasePolicy", "PolicyEvaluation", "PolicyResult",
+    "SchedulePolicy", "Triggered", "Utility", "default_triggers", "evaluate_policies", "local_convergence_rate",
+    "make_policy", "make_triggers",
 ]
 
 # Trajectory data, drift fit, bootstrap, spectrum, interference, Pareto, analysis.
@@ -80,11 +79,6 @@ __all__ += [
     "interference_matrix", "ljung_box", "load_trajectories", "nondominated_mask", "pareto_summary",
     "residual_correlation", "spectrum_of",
 ]
-from ._policy_eval import PolicyEvaluation as PolicyEvaluation
-from ._policy_eval import PolicyResult as PolicyResult
-from ._policy_eval import evaluate_policies as evaluate_policies
-
-__all__ += ["PolicyEvaluation", "PolicyResult", "evaluate_policies"]
 
 # Simulation, linear-SDE moments, forecasts.
 from ._moments import Moments as Moments
