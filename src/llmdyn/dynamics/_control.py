@@ -49,7 +49,6 @@ POLICY_SPECS = (
     "mpc[:HORIZON][,utility=weighted|worst]",
     "<any>+triggers[=security_below:2@stop,...]",
 )
-MODEL_POLICIES = ("phase", "mpc")
 #: Options any policy accepts (ignored by those that do not use them).
 COMMON_OPTIONS = frozenset(
     {"utility", "weights", "constraints", "seed", "triggers", "on_event", "objectives", "bounds"}
