@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from llmdyn.report._tables import fmt_number
+from llmdyn.report._render import fmt_number
 
 
 class _Page(HTMLParser):

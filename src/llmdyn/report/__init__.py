@@ -17,7 +17,7 @@ from ._html import write_report as write_report
 from ._tables import diagnostic_tables as diagnostic_tables
 from ._tables import drift_tables as drift_tables
 from ._tables import interference_tables as interference_tables
-from ._tables import render_tables as render_tables
+from ._render import render_tables as render_tables
 from ._tables import strategy_table as strategy_table
 
 __all__ = [

@@ -33,7 +33,7 @@ from ._figdata import (
     strategy_order,
     trajectory_summary,
 )
-from ._tables import eigenvalues_of, interference_tables, objectives_of
+from ._tables import eigenvalues_of, interference_tables
 
 
 def _fixed_figure(nrows: int, ncols: int, size: tuple[float, float], *, left: float = 0.75, right: float = 0.2,

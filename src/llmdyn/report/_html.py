@@ -25,18 +25,8 @@ import numpy as np
 from ..errors import DataError
 from ._figures import eigenvalue_figure, interference_figure, pareto_figure, phase_portrait_figure, trajectory_figure
 from ._narrative import diagnostic_narrative, drift_narrative, interference_narrative, strategy_narrative
-from ._tables import (
-    _strategies,
-    diagnostic_tables,
-    display_generic,
-    display_matrix,
-    display_strategy_table,
-    drift_tables,
-    interference_tables,
-    markdown_table,
-    objectives_of,
-    strategy_table,
-)
+from ._render import display_generic, display_matrix, display_strategy_table
+from ._tables import _strategies, diagnostic_tables, drift_tables, interference_tables, objectives_of, strategy_table
 
 _DASH = "—"
 
@@ -241,7 +231,7 @@ def render_html(result: Mapping[str, Any], traj: Any, *, title: str | None = Non
 
 def render_markdown(result: Mapping[str, Any], *, title: str | None = None) -> str:
     """Readings and tables as Markdown (no images)."""
-    from ._tables import render_tables
+    from ._render import render_tables
 
     readings = [
         ("Strategies", strategy_narrative(result)),
