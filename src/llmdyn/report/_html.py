@@ -304,7 +304,7 @@ def write_report(
     progress : show a progress bar on stderr.
     """
     start = time.perf_counter()
-    with _progress(progress, total=9) as step:
+    with _progress(progress, total=8) as step:
         step("loading data")
         traj, source = load_data(data, objectives)
         if analysis is None:
