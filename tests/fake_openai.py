@@ -143,6 +143,7 @@ class _QuietServer(ThreadingHTTPServer):
     """A threading server that does not print clients' dropped connections."""
 
     daemon_threads = True
+    request_queue_size = 256  # the default backlog of 5 refuses bursts of new connections
 
     def handle_error(self, request: object, client_address: object) -> None:
         return
@@ -150,6 +151,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls per response
     fake: FakeOpenAIServer
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
@@ -162,8 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            self._headers_buffer.append(b"\r\n" + body)  # headers and body in one write
+            self.flush_headers()
         except (BrokenPipeError, ConnectionResetError):
             pass
 
@@ -249,8 +251,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--answers", choices=("corpus", "small"), default="corpus",
+                        help="corpus: the recorded programs; small: short generated ones")
     args = parser.parse_args(argv)
-    server = FakeOpenAIServer(latency=args.latency, fault_rate=args.fault_rate).start()
+    server = FakeOpenAIServer(latency=args.latency, fault_rate=args.fault_rate,
+                              answer=small_answer if args.answers == "small" else None).start()
     print(server.base_url, flush=True)
     try:
         threading.Event().wait()

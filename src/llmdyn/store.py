@@ -260,7 +260,7 @@ class Store:
         is, so a resumed run can retry it. Raises :class:`StoreError` on an
         attempt to overwrite a scored step.
         """
-        values = step.to_dict()
+        values = {k: getattr(step, k) for k in _STEP_FIELDS}  # shallow: no deep copies
         for k in _JSON_FIELDS:
             values[k] = json.dumps(values[k], ensure_ascii=False)
         values["cached"] = int(step.cached)

@@ -86,11 +86,17 @@ class OpenAIBackend:
         """Send ``request``; map failures to transient or permanent errors."""
         import openai
 
+        from openai.types.chat import ChatCompletion
+
+        body = {"model": request.model, "messages": [m.to_dict() for m in request.messages],
+                **request.params()}
         start = time.perf_counter()
         try:
-            completion = await self._client.chat.completions.create(
-                model=request.model, messages=[m.to_dict() for m in request.messages],
-                **request.params())
+            # The SDK's low-level post: the same client, retries off, errors and parsing,
+            # without the typed-parameter transform that walks every message (~10 ms of
+            # CPU per request on long conversations, which caps throughput at concurrency).
+            completion = await self._client.post("/chat/completions", cast_to=ChatCompletion,
+                                                 body=body)
         except openai.APITimeoutError as exc:
             raise TransientBackendError(f"timeout after {self.timeout:g} s") from exc
         except openai.APIConnectionError as exc:
