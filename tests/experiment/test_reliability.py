@@ -22,12 +22,27 @@ from tests.fake_openai import small_answer
 SECRET = "sk-llmdyn-test-9f8e7d6c5b4a3f2e1d0c"
 
 
-def _toml(path, base_url: str, store) -> None:
+def _toml(path, base_url: str, store, score_workers: int = 0) -> None:
     path.write_text(
         f'model = "fake-model"\nbase_url = "{base_url}"\napi_key_env = "LLMDYN_TEST_KEY"\n'
         'tasks = ["zip_import", "user_search"]\nstrategies = ["EF", "SF", "FF", "AI"]\n'
-        'iterations = 4\nconcurrency = 4\nscore_workers = 0\nretries = 2\n'
+        f'iterations = 4\nconcurrency = 4\nscore_workers = {score_workers}\nretries = 2\n'
         f'backoff_base = 0.001\nstore = "{store}"\n')
+
+
+def _children(pid: int) -> list[int]:
+    """Child process ids (Linux /proc)."""
+    path = f"/proc/{pid}/task/{pid}/children"
+    with open(path) as handle:
+        return [int(x) for x in handle.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except OSError:
+        return False
 
 
 def _ok_steps(db) -> int:
@@ -52,7 +67,7 @@ def test_sigkill_mid_run_then_rerun_gives_exactly_the_clean_steps(tmp_path, fake
     # same identity (model, base_url, ...) => same experiment name => comparable session ids
     server = fake_openai(answer=small_answer, latency=0.1)
     _toml(tmp_path / "clean.toml", server.base_url, tmp_path / "clean.sqlite")
-    _toml(tmp_path / "run.toml", server.base_url, tmp_path / "run.sqlite")
+    _toml(tmp_path / "run.toml", server.base_url, tmp_path / "run.sqlite", score_workers=1)
     server.latency = 0.0
     run_experiment(load_config(tmp_path / "clean.toml"), progress=False)
     server.latency = 0.1
@@ -66,11 +81,17 @@ def test_sigkill_mid_run_then_rerun_gives_exactly_the_clean_steps(tmp_path, fake
     deadline = time.monotonic() + 60
     while _ok_steps(db) < 6 and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
+    workers = _children(child.pid)
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=10)
     killed_at = _ok_steps(db)
     assert child.returncode == -signal.SIGKILL
     assert 6 <= killed_at < 40, "the runner must die mid-run"
+    assert len(workers) == 1  # the scoring process ...
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)  # ... does not outlive a killed runner
 
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=90)
     assert rerun.returncode == 0, rerun.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import multiprocessing
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,6 +50,27 @@ def score_text(objective_set: Any, text: str, task: Task) -> Scored:
     findings += [_plain(f) for f in getattr(extracted, "findings", ())]
     scores = {str(k): float(v) for k, v in card.values.items()}
     return Scored(scores, findings, extracted.code, getattr(extracted, "language", None))
+
+
+def _worker_init(parent: int) -> None:
+    """In each scoring process: leave Ctrl-C to the runner, and exit with the parent.
+
+    A runner killed with SIGKILL cannot stop its pool; without the watchdog the
+    workers would wait for work forever.
+    """
+    import os
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _score_by_name(set_name: str, text: str, task: Task) -> Scored:
@@ -104,7 +126,8 @@ class ResponseScorer:
             # fork on Linux: spawn would re-run a calling script that lacks a main guard
             method = "fork" if sys.platform == "linux" else "spawn"
             self._pool = ProcessPoolExecutor(
-                self._workers, mp_context=multiprocessing.get_context(method))
+                self._workers, mp_context=multiprocessing.get_context(method),
+                initializer=_worker_init, initargs=(os.getpid(),))
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, _score_by_name, self._set_name,
