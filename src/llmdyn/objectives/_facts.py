@@ -200,9 +200,15 @@ class _Walker:
         leaves = _LEAVES
         node_type = ast.AST
         self._push_all(tree.body, Ctx())
+        attribute = ast.Attribute
         while stack:
             node, ctx = pop()
             cls = node.__class__
+            if cls is attribute:  # the commonest inner node: only its value can hold more
+                v = node.value
+                if v.__class__ not in leaves:
+                    push((v, ctx))
+                continue
             h = handlers.get(cls)
             if h is not None and h(node, ctx):
                 continue
@@ -220,7 +226,10 @@ class _Walker:
         """Push so that ``nodes`` are visited in source order (the stack is LIFO)."""
         push = self.stack.append
         leaves = _LEAVES
+        expr = ast.Expr
         for x in reversed(nodes):
+            if x.__class__ is expr:  # expression statement: its value is what matters
+                x = x.value
             if x.__class__ not in leaves and isinstance(x, ast.AST):
                 push((x, ctx))
 
@@ -363,12 +372,24 @@ class _Walker:
 
     def _call(self, node: ast.Call, ctx: Ctx) -> bool:
         func = node.func
+        push = self.stack.append
+        leaves = _LEAVES
+        # children pushed here, skipping what holds nothing more: a plain callee name
+        # (``f``, ``obj.m``) and the keyword wrappers (their values are pushed directly)
+        for k in reversed(node.keywords):
+            v = k.value
+            if v.__class__ not in leaves:
+                push((v, ctx))
+        for a in reversed(node.args):
+            if a.__class__ not in leaves:
+                push((a, ctx))
         if func.__class__ is ast.Name:
             raw: str | None = func.id
         elif func.__class__ is ast.Attribute and func.value.__class__ is ast.Name:
             raw = f"{func.value.id}.{func.attr}"
         else:
             raw = dotted(func)
+            push((func, ctx))
         if raw is not None:
             self.f.calls.append(CallSite(raw, node, ctx.loop, ctx.func))
             fn = ctx.func
@@ -380,7 +401,7 @@ class _Walker:
                     self.f.loop_regex.append(node.lineno)
                 elif ctx.func is None:
                     self.f.module_regex += 1
-        return False
+        return True
 
     def _compare(self, node: ast.Compare, ctx: Ctx) -> bool:
         f = self.f

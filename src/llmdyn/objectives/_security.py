@@ -130,9 +130,7 @@ def _interesting(c: CallSite) -> bool:
     """Cheap filter: most calls (``self.x()``, ``lst.append()``) concern no rule."""
     if c.node.keywords or c.name in _NAMES:
         return True
-    name = c.name
-    head, _, rest = name.partition(".")
-    return head in _HEADS or name.rpartition(".")[2] in _ATTRS
+    return c.name.partition(".")[0] in _HEADS or c.attr in _ATTRS
 
 
 def _check_call(c: CallSite, t: Tally, facts: Facts, normalising: set[int]) -> None:
