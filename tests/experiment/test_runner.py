@@ -185,3 +185,24 @@ def test_cache_makes_a_rerun_free_and_replicates_independent(tmp_path, fake_open
                   cache_dir=str(tmp_path / "run-cache"))
     summary = run_experiment(other, progress=False)
     assert server.counts["requests"] == 4 and summary.cached == 4
+
+
+class Broken:
+    """A policy that fails at the second decision, or names a strategy nobody knows."""
+
+    name = "broken"
+
+    def decide(self, history):
+        if history.t == 0:
+            return Decision("NOPE" if history.task == "zip_import" else "EF", "first")
+        raise RuntimeError("model exploded")
+
+
+def test_policy_failures_are_recorded_and_the_run_goes_on(tmp_path, fake_openai):
+    server = fake_openai(answer=small_answer)
+    cfg = _fast(tmp_path, server.base_url, tasks=["zip_import", "user_search"], iterations=3)
+    summary = run_experiment(cfg, policy=Broken(), progress=False)
+    assert summary.sessions_failed == 2 and summary.steps_ok == 3
+    errors = {sid.split("/")[1]: steps[-1].error for sid, steps in _by_session(cfg.store).items()}
+    assert "unknown strategy 'NOPE'" in errors["zip_import"]
+    assert "model exploded" in errors["user_search"]

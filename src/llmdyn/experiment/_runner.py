@@ -33,7 +33,7 @@ from ..llm import CachedBackend, ChatBackend, ChatRequest, ChatResponse, OpenAIB
     ReplayBackend, ResponseCache, TransientBackendError
 from ..store import StepRecord, Store
 from ._config import ExperimentConfig
-from ._scoring import ResponseScorer
+from ._scoring import ResponseScorer, _plain
 from ._strategies import Strategy, build_conversation
 from ._tasks import Task
 
@@ -58,7 +58,9 @@ class SessionPlan:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run did (counts for this invocation; ``store_*`` for the whole store)."""
+    """What this invocation did: sessions finished now, failed or stopped; steps
+    scored now, failed now, or kept from an earlier run (``steps_resumed``);
+    requests sent (with retries and cache hits), tokens, distinct scorings."""
 
     experiment: str
     store: str
@@ -114,15 +116,6 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _plain(obj: Any) -> Any:
-    """A dataclass-or-dict finding/event as a plain dict."""
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    if hasattr(obj, "__dataclass_fields__"):
-        return asdict(obj)
-    return dict(obj) if isinstance(obj, dict) else {"value": str(obj)}
-
-
 def plan_sessions(config: ExperimentConfig, policy: Policy | None = None) -> list[SessionPlan]:
     """The sessions of an experiment, in a stable order (tasks, labels, replicates)."""
     name = config.experiment_name()
@@ -150,6 +143,13 @@ def make_backend(config: ExperimentConfig, *, cache: bool | None = None) -> Chat
     return backend
 
 
+def _compact(n: int) -> str:
+    """812345 -> '812k', 2345678 -> '2.3M'."""
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f}M"
+    return f"{n / 1e3:.0f}k" if n >= 10_000 else str(n)
+
+
 class _Progress:
     """Counters plus an optional rich progress bar."""
 
@@ -160,14 +160,13 @@ class _Progress:
         if show:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-                TimeElapsedColumn, TimeRemainingColumn
+                TimeRemainingColumn
 
             console = Console(stderr=True)
             self._bar = Progress(
-                TextColumn("[bold]run"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("steps · sessions {task.fields[s]} · tokens {task.fields[tok]} · "
-                           "errors {task.fields[err]}"),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                BarColumn(bar_width=16), MofNCompleteColumn(),
+                TextColumn("steps · sessions {task.fields[s]} · {task.fields[tok]} tokens · "
+                           "{task.fields[err]} errors · ETA"), TimeRemainingColumn(),
                 console=console, disable=not console.is_terminal, transient=False)
             self._task = self._bar.add_task("run", total=total_steps, s="0/0", tok=0, err=0)
 
@@ -185,7 +184,7 @@ class _Progress:
         if self._bar is not None:
             self._bar.update(self._task, advance=advance,
                              s=f"{self.sessions_done}/{self.sessions}",
-                             tok=self.tokens, err=self.errors)
+                             tok=_compact(self.tokens), err=self.errors)
 
     def step(self, tokens: int, failed: bool, advance: int = 1) -> None:
         self.steps += 1
@@ -242,14 +241,15 @@ class Runner:
     async def arun(self) -> RunSummary:
         """The asynchronous form of :meth:`run`."""
         start = time.perf_counter()
-        check = getattr(self.backend, "check", None)
-        if check is not None:
-            await check()  # unreachable server -> ConfigError before any work
         cfg = self.config
         name = cfg.experiment_name()
         interrupted = False
-        store = Store(cfg.store)
+        store: Store | None = None
         try:
+            check = getattr(self.backend, "check", None)
+            if check is not None:
+                await check()  # unreachable server -> ConfigError before any work
+            store = Store(cfg.store)
             exp_id = store.ensure_experiment(name, cfg.model_dump(mode="json"), cfg.identity())
             statuses = {p.session_id: store.ensure_session(
                 p.session_id, exp_id, p.task.id, p.label, p.replicate, cfg.resolved_model(),
@@ -264,7 +264,8 @@ class Runner:
                 prog.skip(prog.sessions_done * steps_per)
                 interrupted = await self._run_all(store, todo, prog)
         finally:
-            store.close()
+            if store is not None:
+                store.close()
             self.scorer.close()
             await self.backend.aclose()
         c = self._counts
@@ -273,8 +274,8 @@ class Runner:
             sessions_done=c["done"], sessions_failed=c["session_failed"],
             sessions_stopped=c["stopped"], steps_ok=c["ok"], steps_failed=c["failed"],
             steps_resumed=c["resumed"], requests=c["requests"], retries=c["retries"],
-            cached=c["cached"], tokens=self._tokens, scorings=self.scorer.scored, wall_s=time.perf_counter() - start,
-            interrupted=interrupted)
+            cached=c["cached"], tokens=self._tokens, scorings=self.scorer.scored,
+            wall_s=time.perf_counter() - start, interrupted=interrupted)
 
     # -- internals -----------------------------------------------------------------------
 
@@ -355,7 +356,12 @@ class Runner:
         for t in range(len(done), cfg.iterations + 1):
             reason, events, strategy = "task prompt", [], None
             if t > 0:
-                decision = self._decide(plan, states, used, objectives)
+                try:
+                    decision = self._decide(plan, states, used, objectives)
+                except Exception as exc:  # noqa: BLE001 - a policy's failure ends its session
+                    error = f"policy {plan.label} failed: {type(exc).__name__}: {exc}"
+                    self._fail(store, plan, t, None, "policy error", [], error, prog)
+                    return
                 events = decision.events
                 if decision.stop:
                     store.finish_session(plan.session_id, "stopped",
