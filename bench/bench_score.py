@@ -50,20 +50,25 @@ def time_parse(sources: dict[Path, bytes]) -> float:
     return clock() - t
 
 
-def time_llmdyn(sources: dict[Path, bytes]) -> tuple[float, set[Path]]:
+def time_llmdyn(sources: dict[Path, bytes]) -> tuple[float, dict[str, set[Path]]]:
+    """CPU time and the files with a security penalty, by level ("high", "medium+")."""
     from llmdyn.objectives import score_code
 
-    flagged: set[Path] = set()
     t = clock()
     cards = {p: score_code(src) for p, src in sources.items()}
     elapsed = clock() - t
+    flagged: dict[str, set[Path]] = {"high": set(), "medium+": set()}
     for p, card in cards.items():
-        if any(f.objective == "security" and f.severity == "high" for f in card.findings):
-            flagged.add(p)
+        sev = {f.severity for f in card.findings if f.objective == "security" and f.weight < 0}
+        if "high" in sev:
+            flagged["high"].add(p)
+        if sev & {"high", "medium"}:
+            flagged["medium+"].add(p)
     return elapsed, flagged
 
 
-def time_bandit(files: list[Path]) -> tuple[float, set[Path]]:
+def time_bandit(files: list[Path]) -> tuple[float, dict[str, set[Path]]]:
+    """CPU time and the files with a bandit issue, by level ("high", "medium+")."""
     from bandit.core import config, constants, manager
 
     logging.getLogger("bandit").setLevel(logging.CRITICAL)
@@ -73,7 +78,8 @@ def time_bandit(files: list[Path]) -> tuple[float, set[Path]]:
     mgr.run_tests()
     elapsed = clock() - t
     high = {Path(i.fname) for i in mgr.get_issue_list(sev_level=constants.HIGH, conf_level=constants.LOW)}
-    return elapsed, high
+    medium = {Path(i.fname) for i in mgr.get_issue_list(sev_level=constants.MEDIUM, conf_level=constants.LOW)}
+    return elapsed, {"high": high, "medium+": medium}
 
 
 def time_radon(sources: dict[Path, bytes]) -> float:
@@ -119,18 +125,17 @@ def main() -> None:
     print(f"llmdyn vs bandit: {t_bandit / t_llm:.1f}x faster (goal >= 10x)")
     print(f"llmdyn vs ast.parse: {t_llm / t_parse:.2f}x the parse time (goal <= 3x)")
     print(f"llmdyn vs radon cc: {t_radon / t_llm:.2f}x faster")
-    both = llm_flag & bandit_flag
-    print("security agreement (llmdyn high-severity findings vs bandit HIGH issues, files):")
-    print(f"  both {len(both)}, llmdyn only {len(llm_flag - bandit_flag)}, bandit only {len(bandit_flag - llm_flag)}, "
-          f"neither {n - len(llm_flag | bandit_flag)}")
-    union = llm_flag | bandit_flag
-    if union:
-        print(f"  Jaccard {len(both) / len(union):.2f}")
-    for label, paths in (("llmdyn only", llm_flag - bandit_flag), ("bandit only", bandit_flag - llm_flag)):
-        root = Path(sysconfig.get_paths()["stdlib"])
-        names = ", ".join(str(p.relative_to(root)) for p in sorted(paths)[:8])
-        if names:
-            print(f"  e.g. {label}: {names}")
+    root = Path(sysconfig.get_paths()["stdlib"])
+    for level in ("high", "medium+"):
+        mine, theirs = llm_flag[level], bandit_flag[level]
+        both, union = mine & theirs, mine | theirs
+        print(f"security agreement, {level} severity (files with a llmdyn penalty vs a bandit issue):")
+        print(f"  both {len(both)}, llmdyn only {len(mine - theirs)}, bandit only {len(theirs - mine)}, "
+              f"neither {n - len(union)}" + (f", Jaccard {len(both) / len(union):.2f}" if union else ""))
+        for label, paths in (("llmdyn only", mine - theirs), ("bandit only", theirs - mine)):
+            names = ", ".join(str(p.relative_to(root)) for p in sorted(paths)[:6])
+            if names:
+                print(f"  e.g. {label}: {names}")
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ _ROWS: tuple[Rule, ...] = (
     _r("SEC017", "security", "medium", 0.7, "exception swallowed: bare or broad except that only passes"),
     _r("SEC018", "security", "medium", 1.0, "server bound to all interfaces (0.0.0.0)"),
     _r("SEC019", "security", "medium", 1.5, "debug mode enabled"),
-    _r("SEC020", "security", "medium", 1.0, "world-writable file permissions"),
+    _r("SEC020", "security", "high", 1.5, "world-writable file permissions"),
     _r("SEC021", "security", "medium", 1.5, "template rendered from a non-literal string (server-side template injection)"),
     _r("SEC022", "security", "medium", 1.0, "autoescape disabled in a template engine"),
     _r("SEC023", "security", "low", 0.3, "secret compared with == (timing attack); use hmac.compare_digest"),
