@@ -56,3 +56,16 @@ def test_demo_command_prints_the_tables(tmp_path, capfd):
     out, err = capfd.readouterr()
     assert "Strategies" in out and "Interference" in out
     assert "demo.sqlite" in err
+
+
+def test_run_with_a_policy_spec(tmp_path, capfd):
+    store = tmp_path / "p.sqlite"
+    assert _cli(["run", "--replay", "--tasks", "template_render", "--iterations", "2",
+                 "--policy", "schedule:EF1-SF", "--store", str(store), "-q"]) == 0
+    frame = trajectory_frame(store)
+    assert list(frame.strategy) == ["schedule:EF1-SF", "EF", "SF"]
+    assert _cli(["run", "--replay", "--policy", "warp:9", "--store",
+                 str(tmp_path / "never.sqlite")]) == 2
+    err = capfd.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: ") and "unknown policy" in err
+    assert not (tmp_path / "never.sqlite").exists()
