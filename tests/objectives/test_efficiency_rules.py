@@ -105,3 +105,19 @@ def test_unparseable_code_gets_low_baseline() -> None:
     c = card("def f(:\n    pass\n")
     assert c.values["efficiency"] <= 2.0
     assert any(f.rule == "INP002" for f in c.findings)
+
+
+def test_sorting_each_item_is_not_repeated_work() -> None:
+    src = "def f(groups):\n    for name, g in groups.items():\n        print(name, sorted(g.items()))\n"
+    assert "EFF003" not in fired(src)
+
+
+def test_reading_in_a_while_condition_is_the_loop_itself() -> None:
+    assert "EFF005" not in fired("def f(fh, out):\n    while chunk := fh.read(65536):\n        out.write(chunk)\n")
+
+
+def test_structural_recursion_is_not_exponential() -> None:
+    src = ("def walk(node):\n    total = node.value\n    for child in node.children:\n        total += walk(child)\n"
+           "    return total + walk(node.left) + walk(node.right)\n")
+    rules = fired(src)
+    assert "EFF006" not in rules and "EFF007" in rules

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from ._facts import Facts
+from ._facts import CallSite, Facts
 from ._parse import ParsedSource
 from ._rules import rule
 from ._tally import Tally
@@ -36,6 +36,28 @@ _ANY_NAMES = _C_BUILTINS | {"len", "range", "deque", "Counter", "defaultdict", "
 _ANY_ATTRS = frozenset({"count", "readlines", "join", "lru_cache", "cache", "executemany", "bulk_create",
                         "bulk_insert", "insert_many", "iter_content", "iter_lines", "readline", "read"})
 _HEADS = frozenset({"collections", "heapq", "bisect", "itertools", "functools", "array", "numpy"})
+
+
+def _per_item(c: CallSite) -> bool:
+    """The sorted/copied object is the loop's own item (``sorted(row.items())``): not repeated work."""
+    node = c.node
+    subject = node.args[0] if node.args else (node.func.value if type(node.func) is ast.Attribute else None)
+    for _ in range(8):
+        if subject is None:
+            return False
+        t = type(subject)
+        if t is ast.Name:
+            return subject.id in c.targets
+        if t is ast.Attribute:
+            subject = subject.value
+        elif t is ast.Call:
+            f = subject.func
+            subject = f.value if type(f) is ast.Attribute else (subject.args[0] if subject.args else None)
+        elif t is ast.Subscript:
+            subject = subject.value
+        else:
+            return False
+    return False
 
 
 def _is_read_call(node: ast.AST) -> bool:
@@ -84,9 +106,11 @@ def score_efficiency(parsed: ParsedSource, facts: Facts | None, task: TaskProfil
         node, line = c.node, c.node.lineno
         if c.loop:
             if name == "sorted" or (attr == "sort" and "." in name):
-                t.hit("EFF003", line)
+                if not _per_item(c):
+                    t.hit("EFF003", line)
             elif name in ("copy.copy", "copy.deepcopy") or (attr == "copy" and "." in name and not node.args):
-                t.hit("EFF004", line, name)
+                if not _per_item(c):
+                    t.hit("EFF004", line, name)
             elif name in ("list", "dict", "set") and len(node.args) == 1 and type(node.args[0]) is ast.Name and node.args[0].id in containers:
                 t.hit("EFF004", line, name)
             elif attr == "pop" and node.args and type(node.args[0]) is ast.Constant and node.args[0].value == 0:
@@ -124,9 +148,9 @@ def score_efficiency(parsed: ParsedSource, facts: Facts | None, task: TaskProfil
         cached = any(d.rpartition(".")[2] in _CACHE_DECORATORS for d in fn.decorators) or fn.memo_param
         if cached:
             t.hit("EFF104", fn.line, fn.name)
-        elif fn.self_calls >= 2:
+        elif fn.shrinking_calls >= 2:
             t.hit("EFF006", fn.line, fn.name)
-        elif fn.self_calls == 1:
+        elif fn.self_calls >= 1:
             t.hit("EFF007", fn.line, fn.name)
         if fn.complexity > MAX_COMPLEXITY:
             t.hit("EFF051", fn.line, f"{fn.name}: {fn.complexity}")

@@ -33,6 +33,11 @@ SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 
+# calls whose value does not change unless the loop changes their input: re-evaluating them in a
+# ``while`` condition is waste (``while i < len(xs)``); ``while f.read(n)`` is the loop's work itself
+_INVARIANT_CALLS = frozenset({"len", "sum", "max", "min", "sorted", "list", "set", "tuple", "dict", "any", "all",
+                              "count", "index", "keys", "values", "items", "copy", "lower", "upper", "strip",
+                              "split", "abs", "range"})
 _LIMIT_NAME = re.compile(r"(?i)(?:^|_)(?:max|limit|maximum)(?:$|_)")
 
 
@@ -61,6 +66,7 @@ class FuncInfo:
     has_docstring: bool
     annotated: bool
     self_calls: int = 0
+    shrinking_calls: int = 0
     complexity: int = 1
     returns: bool = False
     raises: int = 0
@@ -73,27 +79,30 @@ class Ctx:
     Treated as immutable; a plain slotted class because one is made per block.
     """
 
-    __slots__ = ("loop", "block", "func", "loop_iters")
+    __slots__ = ("loop", "block", "func", "loop_iters", "targets")
 
     def __init__(self, loop: int = 0, block: int = 0, func: FuncInfo | None = None,
-                 loop_iters: tuple[frozenset[str], ...] = ()) -> None:
+                 loop_iters: tuple[frozenset[str], ...] = (), targets: frozenset[str] = frozenset()) -> None:
         self.loop = loop
         self.block = block
         self.func = func
         self.loop_iters = loop_iters
+        self.targets = targets  # names bound by the enclosing loops: per-item data
 
 
 class CallSite:
     """A call with its resolved name (aliases expanded), method name and context."""
 
-    __slots__ = ("name", "attr", "node", "loop", "func")
+    __slots__ = ("name", "attr", "node", "loop", "func", "targets")
 
-    def __init__(self, name: str, node: ast.Call, loop: int, func: FuncInfo | None) -> None:
+    def __init__(self, name: str, node: ast.Call, loop: int, func: FuncInfo | None,
+                 targets: frozenset[str] = frozenset()) -> None:
         self.name = name
         self.attr = name.rpartition(".")[2]
         self.node = node
         self.loop = loop
         self.func = func
+        self.targets = targets
 
     def __repr__(self) -> str:
         return f"CallSite({self.name!r}, line={self.node.lineno}, loop={self.loop})"
@@ -233,14 +242,15 @@ class _Walker:
             if x.__class__ not in leaves and isinstance(x, ast.AST):
                 push((x, ctx))
 
-    def _block(self, ctx: Ctx, line: int, loop: frozenset[str] | None = None) -> Ctx:
+    def _block(self, ctx: Ctx, line: int, loop: frozenset[str] | None = None,
+               targets: frozenset[str] | None = None) -> Ctx:
         depth = ctx.block + 1
         if depth > self.f.max_block:
             self.f.max_block = depth
             self.f.max_block_line = line
         if loop is None:
-            return Ctx(ctx.loop, depth, ctx.func, ctx.loop_iters)
-        return Ctx(ctx.loop + 1, depth, ctx.func, ctx.loop_iters + (loop,))
+            return Ctx(ctx.loop, depth, ctx.func, ctx.loop_iters, ctx.targets)
+        return Ctx(ctx.loop + 1, depth, ctx.func, ctx.loop_iters + (loop,), ctx.targets | (targets or frozenset()))
 
     def _complex(self, ctx: Ctx, n: int = 1) -> None:
         if ctx.func is not None:
@@ -315,7 +325,7 @@ class _Walker:
             if names and any(names & outer for outer in ctx.loop_iters):
                 f.same_data_loops.append(node.lineno)
         self._push_all(node.orelse, self._block(ctx, node.lineno))
-        self._push_all(node.body, self._block(ctx, node.lineno, names))
+        self._push_all(node.body, self._block(ctx, node.lineno, names, _target_names(node.target)))
         self._push_all([node.iter, node.target], ctx)
         return True
 
@@ -326,7 +336,7 @@ class _Walker:
         if ctx.loop > 0:
             f.nested_loops.append(node.lineno)
         for n in ast.walk(node.test) if _small(node.test) else ():
-            if type(n) is ast.Call:
+            if type(n) is ast.Call and (dotted(n.func) or "").rpartition(".")[2] in _INVARIANT_CALLS:
                 f.while_calls.append(node.lineno)
                 break
         inner = self._block(ctx, node.lineno, frozenset())
@@ -391,10 +401,12 @@ class _Walker:
             raw = dotted(func)
             push((func, ctx))
         if raw is not None:
-            self.f.calls.append(CallSite(raw, node, ctx.loop, ctx.func))
+            self.f.calls.append(CallSite(raw, node, ctx.loop, ctx.func, ctx.targets))
             fn = ctx.func
             if fn is not None and (raw == fn.name or raw == "self." + fn.name or raw == "cls." + fn.name):
                 fn.self_calls += 1
+                if any(_shrinks(a, fn.params) for a in node.args):
+                    fn.shrinking_calls += 1
             tail = raw.rpartition(".")[2]
             if tail == "compile" and raw != "compile":
                 if ctx.loop > 0:
@@ -512,7 +524,8 @@ class _Walker:
             self.f.generators += 1
         else:
             self.f.comprehensions += 1
-        inner = Ctx(ctx.loop + 1, ctx.block, ctx.func, ctx.loop_iters)
+        bound = frozenset().union(*(_target_names(g.target) for g in node.generators))
+        inner = Ctx(ctx.loop + 1, ctx.block, ctx.func, ctx.loop_iters, ctx.targets | bound)
         push = self.stack.append
         if type(node) is ast.DictComp:
             push((node.value, inner))
@@ -550,6 +563,22 @@ class _Walker:
         if ctx.loop > 0 and type(s) is ast.Slice and s.lower is None and s.upper is None and s.step is None and type(node.ctx) is ast.Load:
             self.f.slice_copy_in_loop.append(node.lineno)
         return False
+
+
+def _shrinks(arg: ast.AST, params: frozenset[str]) -> bool:
+    """``n - 1``, ``n // 2``, ``xs[1:]``: a recursive call on a smaller version of a parameter."""
+    t = type(arg)
+    if t is ast.BinOp:
+        return any(type(x) is ast.Name and x.id in params for x in (arg.left, arg.right))  # type: ignore[attr-defined]
+    if t is ast.Subscript:
+        v = arg.value  # type: ignore[attr-defined]
+        return type(v) is ast.Name and v.id in params and type(arg.slice) is ast.Slice  # type: ignore[attr-defined]
+    return False
+
+
+def _target_names(target: ast.AST) -> frozenset[str]:
+    """Names a loop target binds (``x``, ``k, v``, ``(a, (b, c))``), bounded."""
+    return frozenset(n.id for n in small_walk(target, 32) if type(n) is ast.Name)
 
 
 def _small(node: ast.AST) -> bool:

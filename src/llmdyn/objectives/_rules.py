@@ -114,7 +114,7 @@ _ROWS: tuple[Rule, ...] = (
     _r("EFF004", "efficiency", "medium", 0.5, "copying a container inside a loop"),
     _r("EFF005", "efficiency", "medium", 0.4, "function call re-evaluated in every loop condition"),
     _r("EFF006", "efficiency", "high", 1.2, "tree recursion without memoisation (exponential time)"),
-    _r("EFF007", "efficiency", "low", 0.3, "recursion without memoisation"),
+    _r("EFF007", "efficiency", "low", 0.3, "recursion without memoisation (structural or single)"),
     _r("EFF008", "efficiency", "medium", 0.7, "whole file read into memory just to count or split lines"),
     _r("EFF009", "efficiency", "high", 1.5, "nested loops over the same data (quadratic)"),
     _r("EFF010", "efficiency", "medium", 0.7, "pop(0)/insert(0, ...) on a list inside a loop; use collections.deque"),
@@ -122,7 +122,7 @@ _ROWS: tuple[Rule, ...] = (
     _r("EFF012", "efficiency", "medium", 0.5, "connection or regex compiled inside a loop; hoist it out"),
     _r("EFF013", "efficiency", "low", 0.3, "iterating over readlines()/read().split() instead of the file"),
     _r("EFF014", "efficiency", "low", 0.1, "indexing with range(len(...)) instead of iterating"),
-    _r("EFF015", "efficiency", "medium", 0.5, "sleep inside a loop (polling)"),
+    _r("EFF015", "efficiency", "low", 0.2, "sleep inside a loop (polling)"),
     _r("EFF016", "efficiency", "low", 0.1, "membership test on dict.keys(); test the dict itself"),
     _r("EFF017", "efficiency", "medium", 0.5, "query or HTTP request issued inside a loop (N+1 pattern)"),
     # complexity features of the paper: kept as their own, low-weight findings
