@@ -62,9 +62,8 @@ def _scores(db) -> dict[tuple[str, int], dict]:
 def test_sigkill_mid_run_then_rerun_gives_exactly_the_clean_steps(tmp_path, fake_openai,
                                                                   monkeypatch):
     monkeypatch.setenv("LLMDYN_TEST_KEY", SECRET)
-    clean_server = fake_openai(answer=small_answer)
-    _toml(tmp_path / "clean.toml", clean_server.base_url, tmp_path / "clean.sqlite")
-    # same identity (model, base_url, ...) => same experiment name => comparable session ids
+    # one server for both runs: same identity (model, base_url, ...) => same experiment
+    # name => the same session ids in both stores
     server = fake_openai(answer=small_answer, latency=0.1)
     _toml(tmp_path / "clean.toml", server.base_url, tmp_path / "clean.sqlite")
     _toml(tmp_path / "run.toml", server.base_url, tmp_path / "run.sqlite", score_workers=1)

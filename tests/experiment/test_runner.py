@@ -88,7 +88,9 @@ def test_fault_injection_every_step_scored_or_failed_with_its_error(tmp_path, fa
 
     # a rerun once the server is healthy retries the failed steps; nothing is duplicated
     server.fault_rate = 0.0
-    again = run_experiment(cfg, progress=False)
+    patient = cfg.model_copy(update={"timeout": 10.0, "retries": 3})  # same experiment
+    assert patient.experiment_name() == cfg.experiment_name()
+    again = run_experiment(patient, progress=False)
     assert again.sessions_failed == 0
     sessions = _by_session(cfg.store)
     assert all([s.t for s in v] == [0, 1, 2, 3] and all(s.status == "ok" for s in v)
