@@ -81,7 +81,8 @@ def _table(rows: list[dict[str, Any]], markdown: bool) -> str:
 
 
 def command(
-    paths: Annotated[list[str], typer.Argument(help="Python files, folders (recursively, *.py) or - for stdin.")],
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH", help="Python files, folders (recursively, *.py) or - for stdin.")],
     task: Annotated[Optional[str], typer.Option(
         "--task", "-t", help="Task id (a bundled task) that conditions functionality's size term.")] = None,
     expected_lines: Annotated[Optional[int], typer.Option(
