@@ -395,3 +395,49 @@ def export_trajectories(db_path: str | Path, out_path: str | Path, fmt: str | No
     else:
         frame.to_json(out, orient="records", lines=True)
     return out
+
+
+def decision_frame(db_path: str | Path, experiment: str | None = None, *,
+                   steered_only: bool = False) -> "pd.DataFrame":
+    """What each session's policy decided: one row per step, plus one per stop.
+
+    Columns ``experiment, session, policy, t, status, strategy, reason,
+    events`` (``events``: list of plain trigger-event dicts; ``t``: nullable
+    Int64). A session its policy stopped gets a last row with ``t`` missing,
+    ``status`` ``"stopped"``, the stop reason and the events that stopped it.
+    Only the light columns are read (no responses or code), so a large store
+    stays cheap. ``steered_only`` keeps the sessions run under a policy (or
+    with a trigger event or a stop); ``llmdyn steer log`` and the report's
+    steering section both read this.
+    """
+    import pandas as pd
+
+    path = Path(db_path)
+    if not is_store(path):
+        raise StoreError(f"{path}: not an llmdyn store (an SQLite file written by llmdyn run)")
+    where, args = [], []
+    if experiment is not None:
+        where.append("e.name = ?")
+        args.append(experiment)
+    if steered_only:
+        where.append("(s.policy IS NOT NULL OR s.status = 'stopped' OR EXISTS (SELECT 1 FROM steps x "
+                     "WHERE x.session_id = s.id AND x.events IS NOT NULL AND x.events NOT IN ('', '[]')))")
+    cond = (" WHERE " + " AND ".join(where)) if where else ""
+    base = "FROM sessions s JOIN experiments e ON e.id = s.experiment_id"
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        steps = db.execute(f"SELECT e.name, s.id, s.policy, st.t, st.status, st.strategy, st.reason, st.events "
+                           f"{base} JOIN steps st ON st.session_id = s.id{cond}", args).fetchall()
+        stops = db.execute(f"SELECT e.name, s.id, s.policy, NULL, s.status, NULL, s.stop_reason, s.events "
+                           f"{base}{cond}{' AND' if cond else ' WHERE'} s.status = 'stopped'", args).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot read the store: {exc}") from exc
+    finally:
+        db.close()
+    cols = ["experiment", "session", "policy", "t", "status", "strategy", "reason", "events"]
+    frame = pd.DataFrame.from_records(steps + stops, columns=cols)
+    frame["t"] = frame["t"].astype("Int64")
+    frame["reason"] = frame["reason"].fillna("")
+    frame["events"] = [json.loads(e) if e and e != "[]" else [] for e in frame["events"]]
+    frame = frame.sort_values(["session", "t"], na_position="last", kind="stable", ignore_index=True)
+    return frame

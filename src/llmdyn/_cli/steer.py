@@ -180,37 +180,23 @@ def evaluate(
 
 
 def decision_log(store_path: Path, experiment: str | None = None) -> list[dict[str, Any]]:
-    """Per step of every policy session: strategy, reason and trigger events; then how it ended.
+    """Per step of every session: strategy, reason and trigger events; then how it ended.
 
-    Steps come from the store's ``steps``; a session the policy stopped gets a
-    last row (``t`` = None) with the stop reason and the events that stopped it.
+    The rows of :func:`llmdyn.store.decision_frame` as plain dicts: a session
+    the policy stopped gets a last row (``t`` = None) with the stop reason and
+    the events that stopped it.
     """
-    import json
-    import sqlite3
+    import pandas as pd
 
-    from ..errors import StoreError
-    from ..store import Store, is_store
+    from ..store import decision_frame
 
-    if not is_store(store_path):
-        raise StoreError(f"{store_path}: not an llmdyn store (an SQLite file written by llmdyn run)")
-    with Store(store_path) as st:
-        steps = st.steps(experiment)
-    rows: list[dict[str, Any]] = [
-        {"session": s.session_id, "t": s.t, "strategy": s.strategy, "reason": s.reason or "",
-         "events": [dict(e) for e in s.events], "status": s.status}
-        for s in steps
+    frame = decision_frame(store_path, experiment)
+    return [
+        {"session": r.session, "t": None if r.t is pd.NA else int(r.t),
+         "strategy": None if pd.isna(r.strategy) else r.strategy, "reason": r.reason,
+         "events": r.events, "status": r.status, "policy": None if pd.isna(r.policy) else r.policy}
+        for r in frame.itertuples(index=False)
     ]
-    con = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
-    try:
-        sql = ("SELECT s.id, s.status, s.stop_reason, s.events FROM sessions s JOIN experiments e "
-               "ON e.id = s.experiment_id WHERE s.status = 'stopped'" + (" AND e.name = ?" if experiment else ""))
-        for sid, status, reason, events in con.execute(sql, (experiment,) if experiment else ()):
-            rows.append({"session": sid, "t": None, "strategy": None, "reason": reason or "",
-                         "events": json.loads(events) if events else [], "status": status})
-    finally:
-        con.close()
-    rows.sort(key=lambda r: (r["session"], float("inf") if r["t"] is None else r["t"]))
-    return rows
 
 
 @app.command("log")
