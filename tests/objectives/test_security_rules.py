@@ -168,3 +168,15 @@ def test_repeated_penalties_grow_sublinearly() -> None:
     four = card("def f(s):\n    eval(s)\n    eval(s)\n    eval(s)\n    eval(s)\n").values["security"]
     assert four < one
     assert (6.5 - four) < 4 * (6.5 - one)
+
+
+def test_names_and_env_lookups_that_only_look_like_secrets() -> None:
+    src = (
+        "TOKEN_URL = 'https://example.com/oauth/token'\n"
+        "PASSWORD_ENV = 'APP_PASSWORD'\n"
+        "SECRET_KEY_FILE = '/etc/app/secret.key'\n"
+        "password_label = 'Password:'\n"
+        "TOKEN_BYTES = 32\n"
+    )
+    assert "SEC011" not in fired(src)
+    assert "SEC011" in fired("api_key = 'sk-live-1234567890abcdef'\n")

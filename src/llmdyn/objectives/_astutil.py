@@ -172,3 +172,32 @@ def assigned_name(target: ast.AST) -> str | None:
     if t is ast.Attribute:
         return target.attr  # type: ignore[attr-defined]
     return None
+
+
+def shrinks(arg: ast.AST, params: frozenset[str]) -> bool:
+    """``n - 1``, ``n // 2``, ``xs[1:]``: a recursive call on a smaller version of a parameter."""
+    t = type(arg)
+    if t is ast.BinOp:
+        return any(type(x) is ast.Name and x.id in params for x in (arg.left, arg.right))  # type: ignore[attr-defined]
+    if t is ast.Subscript:
+        v = arg.value  # type: ignore[attr-defined]
+        return type(v) is ast.Name and v.id in params and type(arg.slice) is ast.Slice  # type: ignore[attr-defined]
+    return False
+
+
+def target_names(target: ast.AST) -> frozenset[str]:
+    """Names a loop target binds (``x``, ``k, v``, ``(a, (b, c))``), bounded."""
+    return frozenset(n.id for n in small_walk(target, 32) if type(n) is ast.Name)
+
+
+def small(node: ast.AST) -> bool:
+    return getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0) < 20
+
+
+def is_main_guard(test: ast.AST) -> bool:
+    if type(test) is not ast.Compare or len(test.comparators) != 1:
+        return False
+    sides = (test.left, test.comparators[0])
+    return any(type(s) is ast.Name and s.id == "__name__" for s in sides) and any(
+        type(s) is ast.Constant and s.value == "__main__" for s in sides
+    )

@@ -18,6 +18,10 @@ from ._astutil import (
     assigned_name,
     constant_source,
     dotted,
+    is_main_guard,
+    shrinks,
+    small,
+    target_names,
     is_dynamic_str,
     is_str_const,
     iter_names,
@@ -158,7 +162,7 @@ class Facts:
     const_names: set[str] = field(default_factory=set)
     list_names: set[str] = field(default_factory=set)
     set_names: set[str] = field(default_factory=set)
-    secret_literals: list[tuple[str, int]] = field(default_factory=list)
+    secret_literals: list[tuple[str, str, int]] = field(default_factory=list)
     debug_assign: list[int] = field(default_factory=list)
     hostname_off: list[int] = field(default_factory=list)
     annotated_assigns: int = 0
@@ -325,7 +329,7 @@ class _Walker:
             if names and any(names & outer for outer in ctx.loop_iters):
                 f.same_data_loops.append(node.lineno)
         self._push_all(node.orelse, self._block(ctx, node.lineno))
-        self._push_all(node.body, self._block(ctx, node.lineno, names, _target_names(node.target)))
+        self._push_all(node.body, self._block(ctx, node.lineno, names, target_names(node.target)))
         self._push_all([node.iter, node.target], ctx)
         return True
 
@@ -335,7 +339,7 @@ class _Walker:
         self._complex(ctx)
         if ctx.loop > 0:
             f.nested_loops.append(node.lineno)
-        for n in ast.walk(node.test) if _small(node.test) else ():
+        for n in ast.walk(node.test) if small(node.test) else ():
             if type(n) is ast.Call and (dotted(n.func) or "").rpartition(".")[2] in _INVARIANT_CALLS:
                 f.while_calls.append(node.lineno)
                 break
@@ -347,7 +351,7 @@ class _Walker:
 
     def _if(self, node: ast.If, ctx: Ctx) -> bool:
         self._complex(ctx)
-        if ctx.func is None and ctx.block == 0 and _is_main_guard(node.test):
+        if ctx.func is None and ctx.block == 0 and is_main_guard(node.test):
             self.f.main_guard = True
         inner = self._block(ctx, node.lineno)
         if len(node.orelse) == 1 and type(node.orelse[0]) is ast.If:
@@ -405,7 +409,7 @@ class _Walker:
             fn = ctx.func
             if fn is not None and (raw == fn.name or raw == "self." + fn.name or raw == "cls." + fn.name):
                 fn.self_calls += 1
-                if any(_shrinks(a, fn.params) for a in node.args):
+                if any(shrinks(a, fn.params) for a in node.args):
                     fn.shrinking_calls += 1
             tail = raw.rpartition(".")[2]
             if tail == "compile" and raw != "compile":
@@ -445,8 +449,8 @@ class _Walker:
             v = value.value  # type: ignore[union-attr]
             if isinstance(v, str):
                 f.str_names.add(name)
-                if v and SECRET_NAME.search(name) and len(v) >= 4 and " " not in v[:64] and not v.startswith(("{", "%", "$")):
-                    f.secret_literals.append((name, line))
+                if len(v) >= 4 and SECRET_NAME.search(name) and not v.startswith(("{", "%", "$")):
+                    f.secret_literals.append((name, v[:80], line))
             elif v is True and name.upper() == "DEBUG":
                 f.debug_assign.append(line)
             elif v is False and name == "check_hostname":
@@ -524,7 +528,7 @@ class _Walker:
             self.f.generators += 1
         else:
             self.f.comprehensions += 1
-        bound = frozenset().union(*(_target_names(g.target) for g in node.generators))
+        bound = frozenset().union(*(target_names(g.target) for g in node.generators))
         inner = Ctx(ctx.loop + 1, ctx.block, ctx.func, ctx.loop_iters, ctx.targets | bound)
         push = self.stack.append
         if type(node) is ast.DictComp:
@@ -563,35 +567,6 @@ class _Walker:
         if ctx.loop > 0 and type(s) is ast.Slice and s.lower is None and s.upper is None and s.step is None and type(node.ctx) is ast.Load:
             self.f.slice_copy_in_loop.append(node.lineno)
         return False
-
-
-def _shrinks(arg: ast.AST, params: frozenset[str]) -> bool:
-    """``n - 1``, ``n // 2``, ``xs[1:]``: a recursive call on a smaller version of a parameter."""
-    t = type(arg)
-    if t is ast.BinOp:
-        return any(type(x) is ast.Name and x.id in params for x in (arg.left, arg.right))  # type: ignore[attr-defined]
-    if t is ast.Subscript:
-        v = arg.value  # type: ignore[attr-defined]
-        return type(v) is ast.Name and v.id in params and type(arg.slice) is ast.Slice  # type: ignore[attr-defined]
-    return False
-
-
-def _target_names(target: ast.AST) -> frozenset[str]:
-    """Names a loop target binds (``x``, ``k, v``, ``(a, (b, c))``), bounded."""
-    return frozenset(n.id for n in small_walk(target, 32) if type(n) is ast.Name)
-
-
-def _small(node: ast.AST) -> bool:
-    return getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0) < 20
-
-
-def _is_main_guard(test: ast.AST) -> bool:
-    if type(test) is not ast.Compare or len(test.comparators) != 1:
-        return False
-    sides = (test.left, test.comparators[0])
-    return any(type(s) is ast.Name and s.id == "__name__" for s in sides) and any(
-        type(s) is ast.Constant and s.value == "__main__" for s in sides
-    )
 
 
 def collect_facts(tree: ast.Module) -> Facts:

@@ -269,8 +269,9 @@ def score_security(parsed: ParsedSource, facts: Facts | None, task: TaskProfile 
     for c in facts.calls:
         if _interesting(c):
             _check_call(c, t, facts, normalising)
-    for name, line in facts.secret_literals:
-        t.hit("SEC011", line, name)
+    for name, value, line in facts.secret_literals:
+        if _secret_name(name, value):
+            t.hit("SEC011", line, name)
     for line in facts.debug_assign:
         t.hit("SEC019", line)
     for line in facts.hostname_off:
