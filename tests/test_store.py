@@ -125,3 +125,105 @@ def test_bad_inputs_name_the_file(tmp_path):
     config = json.loads(sqlite3.connect(path).execute("SELECT config FROM experiments")
                         .fetchone()[0])
     assert config == {"model": "m", "temperature": 0.7}
+
+
+# -- trajectory_frame pinned against the original row-by-row implementation ---------------
+
+
+def _legacy_trajectory_frame(path, experiment=None) -> pd.DataFrame:
+    """The first (row-by-row) implementation of trajectory_frame, kept as the reference."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    sql = ("SELECT e.name AS experiment, s.id AS session, s.task, s.model, s.policy, "
+           "s.replicate, s.label, st.t, st.status, st.strategy, st.scores "
+           "FROM steps st JOIN sessions s ON s.id = st.session_id "
+           "JOIN experiments e ON e.id = s.experiment_id")
+    args = ()
+    if experiment is not None:
+        sql += " WHERE e.name = ?"
+        args = (experiment,)
+    rows = db.execute(sql + " ORDER BY s.id, st.t", args).fetchall()
+    db.close()
+    records, objectives = [], []
+    current, expected = None, 0
+    for r in rows:
+        if r["session"] != current:
+            current, expected = r["session"], 0
+        if r["t"] != expected or r["status"] != "ok":
+            expected = -1
+            continue
+        expected += 1
+        scores = json.loads(r["scores"] or "{}")
+        for name in scores:
+            if name not in objectives:
+                objectives.append(name)
+        records.append({"experiment": r["experiment"], "session": r["session"],
+                        "task": r["task"], "model": r["model"], "policy": r["policy"],
+                        "replicate": r["replicate"],
+                        "strategy": r["label"] if r["t"] == 0 else r["strategy"],
+                        "t": r["t"], **{k: float(v) for k, v in scores.items()}})
+    columns = ["experiment", "session", "task", "model", "policy", "replicate", "strategy", "t"]
+    frame = pd.DataFrame.from_records(records, columns=columns + objectives)
+    frame["t"] = frame["t"].astype("int64")
+    frame["replicate"] = frame["replicate"].astype("int64")
+    return frame
+
+
+def _fill_awkward(path) -> None:
+    """Two experiments; failures, gaps, a failed t=0, partial and integer scores, policies."""
+    with Store(path) as store:
+        e1 = store.ensure_experiment("e1", {"model": "m"})
+        e2 = store.ensure_experiment("e2", {"model": "n"})
+
+        def ok(sid, t, strategy, **scores):
+            store.record_step(StepRecord(sid, t, "ok", strategy=strategy, scores=scores))
+
+        # inserted out of order on purpose: the frame is ordered by session id and t
+        store.ensure_session("e1/b/SF/r1", e1, "b", "SF", 1, "m")
+        for t in (0, 1, 2):
+            ok("e1/b/SF/r1", t, "SF", security=1.5 * t, efficiency=3, functionality=7.25)
+        store.ensure_session("e1/a/EF/r0", e1, "a", "EF", 0, "m")
+        for t in (0, 1, 2, 3):
+            if t == 2:
+                store.record_step(StepRecord("e1/a/EF/r0", t, "failed", strategy="EF", error="HTTP 500"))
+            else:
+                ok("e1/a/EF/r0", t, "EF", security=float(t), efficiency=2.0, functionality=1.0)
+        store.ensure_session("e1/a/GAP/r0", e1, "a", "EF", 0, None)  # t=2 missing
+        for t in (0, 1, 3, 4):
+            ok("e1/a/GAP/r0", t, "EF", efficiency=0.5 * t, security=4.0)  # other key order
+        store.ensure_session("e1/a/DEAD/r0", e1, "a", "FF", 0, "m")  # first step failed
+        store.record_step(StepRecord("e1/a/DEAD/r0", 0, "failed", strategy="FF", error="boom"))
+        ok("e1/a/DEAD/r0", 1, "FF", security=1.0)
+        store.ensure_session("e1/a/EMPTY/r0", e1, "a", "AI", 0, "m")  # no steps at all
+        store.ensure_session("e2/a/mpc/r0", e2, "a", "mpc", 0, "n", policy="mpc")
+        for t, s in enumerate(["mpc", "FF", "SF", "FF", "EF"]):
+            ok("e2/a/mpc/r0", t, s, security=9.0 - t, functionality=t / 3, novelty=0.125 * t)
+        store.ensure_session("e2/a/NOSCORE/r0", e2, "a", "EF", 2, "n")
+        store.record_step(StepRecord("e2/a/NOSCORE/r0", 0, "ok", strategy="EF"))  # {} scores
+        ok("e2/a/NOSCORE/r0", 1, "EF", security=True)
+
+
+@pytest.mark.parametrize("experiment", [None, "e1", "e2"])
+def test_trajectory_frame_matches_the_reference(tmp_path, experiment):
+    path = tmp_path / "s.sqlite"
+    _fill_awkward(path)
+    frame = trajectory_frame(path, experiment)
+    pd.testing.assert_frame_equal(frame, _legacy_trajectory_frame(path, experiment),
+                                  check_exact=True)
+    if experiment is None:
+        assert list(frame.columns[8:]) == ["security", "efficiency", "functionality", "novelty"]
+        assert frame.groupby("session")["t"].max().to_dict() == {
+            "e1/a/EF/r0": 1, "e1/a/GAP/r0": 1, "e1/b/SF/r1": 2, "e2/a/NOSCORE/r0": 1,
+            "e2/a/mpc/r0": 4}
+        assert frame.loc[frame.session == "e2/a/mpc/r0", "strategy"].tolist() == \
+            ["mpc", "FF", "SF", "FF", "EF"]
+        assert frame[["security", "efficiency", "functionality", "novelty"]].dtypes.eq(float).all()
+
+
+def test_trajectory_frame_of_an_empty_store_matches_the_reference(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        store.ensure_experiment("e1", {})
+    frame = trajectory_frame(path)
+    pd.testing.assert_frame_equal(frame, _legacy_trajectory_frame(path))
+    assert len(frame) == 0 and frame["t"].dtype == "int64"
