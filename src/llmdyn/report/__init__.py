@@ -18,20 +18,28 @@ from ._tables import diagnostic_tables as diagnostic_tables
 from ._tables import drift_tables as drift_tables
 from ._tables import interference_tables as interference_tables
 from ._render import render_tables as render_tables
+from ._steering import SteeringSummary as SteeringSummary
+from ._steering import SteeringTable as SteeringTable
+from ._steering import load_decisions as load_decisions
+from ._steering import steering_summary as steering_summary
 from ._tables import strategy_table as strategy_table
 
 __all__ = [
     "ReportFiles",
+    "SteeringSummary",
+    "SteeringTable",
     "diagnostic_tables",
     "drift_tables",
     "eigenvalue_figure",
     "interference_figure",
     "interference_tables",
+    "load_decisions",
     "pareto_figure",
     "phase_portrait_figure",
     "render_html",
     "render_markdown",
     "render_tables",
+    "steering_summary",
     "strategy_table",
     "trajectory_figure",
     "write_report",

@@ -26,6 +26,7 @@ from ..errors import DataError
 from ._figures import eigenvalue_figure, interference_figure, pareto_figure, phase_portrait_figure, trajectory_figure
 from ._narrative import diagnostic_narrative, drift_narrative, interference_narrative, strategy_narrative
 from ._render import display_generic, display_matrix, display_strategy_table
+from ._steering import SteeringSummary, load_decisions, steering_summary
 from ._tables import _strategies, diagnostic_tables, drift_tables, interference_tables, objectives_of, strategy_table
 
 _DASH = "—"
@@ -86,10 +87,10 @@ def figure_data_uri(fig: Any, fmt: str = "png", dpi: int = 100) -> str:
     return f"data:{mime};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
 
 
-def _table(key: str, title: str, display: Any, note: str = "") -> dict[str, Any]:
+def _table(key: str, title: str, display: Any, note: str = "", text: bool = False) -> dict[str, Any]:
     header = [str(display.index.name or "")] + [str(c) for c in display.columns]
     rows = [[str(idx), *[str(v) for v in row]] for idx, row in zip(display.index, display.to_numpy().tolist())]
-    return {"key": key, "title": title, "header": header, "rows": rows, "note": note}
+    return {"key": key, "title": title, "header": header, "rows": rows, "note": note, "text": text}
 
 
 @contextmanager
@@ -142,8 +143,12 @@ def _strategy_tables(st: Any) -> list[dict[str, Any]]:
 
 
 def build_sections(result: Mapping[str, Any], traj: Any, *, image_format: str = "png", dpi: int = 100,
-                   max_paths: int = 40, seed: int = 0, step: Callable[[str], None] = lambda _d: None) -> list[dict[str, Any]]:
-    """The report's sections: readings, tables and figures (as data URIs)."""
+                   max_paths: int = 40, seed: int = 0, step: Callable[[str], None] = lambda _d: None,
+                   steering: SteeringSummary | None = None) -> list[dict[str, Any]]:
+    """The report's sections: readings, tables and figures (as data URIs).
+
+    ``steering`` (from a store with policy runs) adds the Steering section.
+    """
     def fig(key: str, make: Callable[[], Any], caption: str) -> dict[str, Any]:
         step(f"figure: {key}")
         return {"key": key, "uri": figure_data_uri(make(), image_format, dpi), "alt": caption, "caption": caption}
@@ -189,6 +194,10 @@ def build_sections(result: Mapping[str, Any], traj: Any, *, image_format: str = 
                          "figures": [fig("pareto", lambda: pareto_figure(traj, result, seed=seed),
                                          "Final states of all sessions by strategy; outlined states are "
                                          "non-dominated in all objectives.")]})
+    if steering is not None:
+        sections.append({"id": "steering", "title": "Steering", "reading": list(steering.reading),
+                         "tables": [_table(t.key, t.title, t.frame, t.note, t.text) for t in steering.tables],
+                         "figures": []})
     diag_tables = []
     for key, df in diag.items():
         if key.startswith("residual correlation"):
@@ -204,14 +213,14 @@ def build_sections(result: Mapping[str, Any], traj: Any, *, image_format: str = 
 
 def render_html(result: Mapping[str, Any], traj: Any, *, title: str | None = None, source: str | None = None,
                 image_format: str = "png", dpi: int = 100, max_paths: int = 40, seed: int = 0,
-                step: Callable[[str], None] = lambda _d: None) -> str:
+                step: Callable[[str], None] = lambda _d: None, steering: SteeringSummary | None = None) -> str:
     """The whole report page as a string (see :func:`write_report`)."""
     import jinja2
 
     from .. import __version__
 
     sections = build_sections(result, traj, image_format=image_format, dpi=dpi, max_paths=max_paths, seed=seed,
-                              step=step)
+                              step=step, steering=steering)
     n_sessions = len(traj.session_ids)
     strategies = list(_strategies(result))
     summary = [
@@ -229,8 +238,9 @@ def render_html(result: Mapping[str, Any], traj: Any, *, title: str | None = Non
     )
 
 
-def render_markdown(result: Mapping[str, Any], *, title: str | None = None) -> str:
-    """Readings and tables as Markdown (no images)."""
+def render_markdown(result: Mapping[str, Any], *, title: str | None = None,
+                    steering: SteeringSummary | None = None) -> str:
+    """Readings and tables as Markdown (no images); plus the steering section if given."""
     from ._render import render_tables
 
     readings = [
@@ -242,6 +252,8 @@ def render_markdown(result: Mapping[str, Any], *, title: str | None = None) -> s
     parts = [f"# {title or 'llmdyn report'}"]
     parts += [f"## {head}\n\n" + "\n".join(f"- {line}" for line in lines) for head, lines in readings if lines]
     parts.append("## Tables\n\n" + render_tables(result, "markdown"))
+    if steering is not None:
+        parts.append(steering.to_markdown())
     return "\n\n".join(parts)
 
 
@@ -286,6 +298,7 @@ def write_report(
     image_format: str = "png",
     dpi: int = 100,
     max_paths: int = 40,
+    max_steering_sessions: int = 10,
     progress: bool = False,
 ) -> ReportFiles:
     """Analyse ``data`` and write a self-contained HTML report.
@@ -301,6 +314,8 @@ def write_report(
     bootstrap, seed, level, bounds, strategies : passed to ``analyze``.
     max_paths : observed paths drawn per strategy in the phase portraits;
         figures aggregate or subsample, so memory stays bounded for large data.
+    max_steering_sessions : sessions listed step by step per policy in the
+        Steering section (present when ``data`` is a store with policy runs).
     progress : show a progress bar on stderr.
     """
     start = time.perf_counter()
@@ -319,8 +334,11 @@ def write_report(
             result = _as_dict(analyze(traj, **kwargs))
         else:
             result = _as_dict(analysis)
+        decisions = load_decisions(source)
+        steering = (steering_summary(decisions, max_sessions=max_steering_sessions)
+                    if decisions is not None else None)
         page = render_html(result, traj, title=title, source=source, image_format=image_format, dpi=dpi,
-                           max_paths=max_paths, seed=seed, step=step)
+                           max_paths=max_paths, seed=seed, step=step, steering=steering)
         step("writing files")
         out = Path(out_html)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -328,7 +346,7 @@ def write_report(
         md_path = Path(markdown) if markdown is not None else None
         if md_path is not None:
             md_path.parent.mkdir(parents=True, exist_ok=True)
-            md_path.write_text(render_markdown(result, title=title), encoding="utf-8")
+            md_path.write_text(render_markdown(result, title=title, steering=steering), encoding="utf-8")
         js_path = Path(json_path) if json_path is not None else None
         if js_path is not None:
             js_path.parent.mkdir(parents=True, exist_ok=True)
