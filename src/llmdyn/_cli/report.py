@@ -38,7 +38,8 @@ def command(
     open_: Annotated[bool, typer.Option("--open", help="Open the report in the default browser.")] = False,
 ) -> None:
     """Analyse DATA and write a self-contained HTML report: tables, figures and a
-    plain-language reading of each, with the numbers of `llmdyn fit`."""
+    plain-language reading of each, with the numbers of `llmdyn fit`. A store with policy
+    runs also gets a Steering section: strategies chosen, reasons, trigger events, stops."""
     from ..report import write_report
     from .fit import _split, parse_bounds
 
