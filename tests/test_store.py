@@ -227,3 +227,20 @@ def test_trajectory_frame_of_an_empty_store_matches_the_reference(tmp_path):
     frame = trajectory_frame(path)
     pd.testing.assert_frame_equal(frame, _legacy_trajectory_frame(path))
     assert len(frame) == 0 and frame["t"].dtype == "int64"
+
+
+def test_trajectory_frame_names_a_step_with_broken_scores(tmp_path):
+    path = tmp_path / "s.sqlite"
+    _fill(path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE steps SET scores = '{\"security\": ' WHERE session_id = 'e1/task/SF/r0' AND t = 2")
+    with pytest.raises(StoreError, match=r"step t=2 of session e1/task/SF/r0: scores are not JSON"):
+        trajectory_frame(path)
+
+
+@pytest.mark.parametrize("fail_at", [None, 0, 2])
+def test_trajectory_frame_matches_the_reference_on_uniform_scores(tmp_path, fail_at):
+    path = tmp_path / "s.sqlite"
+    _fill(path, fail_at=fail_at)  # every step has the same objectives: the fast path
+    pd.testing.assert_frame_equal(trajectory_frame(path), _legacy_trajectory_frame(path),
+                                  check_exact=True)

@@ -19,6 +19,8 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
+from operator import methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -315,15 +317,56 @@ def is_store(path: str | Path) -> bool:
         return False
 
 
+def _uncut_rows(session: "np.ndarray", t: "np.ndarray", ok: "np.ndarray") -> "np.ndarray":
+    """Indices of the rows kept when each session is cut at its first bad row.
+
+    Rows are ordered by (session, t). A row is bad if it failed or its t is not
+    its position in the session (a gap); the bad row and all after it go.
+    """
+    import numpy as np
+
+    n = len(t)
+    if n == 0:
+        return np.empty(0, dtype=np.intp)
+    first = np.r_[True, session[1:] != session[:-1]]
+    starts = np.flatnonzero(first)
+    group = np.cumsum(first) - 1
+    position = np.arange(n) - starts[group]
+    bad_at = np.where((t != position) | ~ok, np.arange(n), n)
+    first_bad = np.minimum.reduceat(bad_at, starts)
+    return np.flatnonzero(np.arange(n) < first_bad[group])
+
+
+def _parse_scores(path: Path, docs: "np.ndarray", session: "np.ndarray",
+                  t: "np.ndarray") -> list[dict[str, Any]]:
+    """The score documents parsed in one ``json.loads`` call (empty -> ``{}``)."""
+    try:
+        return json.loads("[" + ",".join([d or "{}" for d in docs]) + "]")
+    except json.JSONDecodeError:
+        for doc, sid, step in zip(docs, session, t):  # name the broken row
+            try:
+                json.loads(doc or "{}")
+            except json.JSONDecodeError as exc:
+                raise StoreError(f"{path}: step t={step} of session {sid}: scores are not "
+                                 f"JSON ({exc}); fix or delete that step") from exc
+        raise
+
+
 def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.DataFrame":
     """The store's scored steps as the long trajectory table.
 
     One row per (session, t) with columns ``experiment, session, task, model,
-    policy, replicate, strategy, t`` and one float column per objective. Each
-    session is cut at its first failed or missing step, so t runs 0..T without
-    gaps. Row 0 carries the session's label (its fixed strategy, or the policy
-    name); row t >= 1 the strategy of the prompt that produced state t.
+    policy, replicate, strategy, t`` and one float column per objective (in
+    order of first appearance). Each session is cut at its first failed or
+    missing step, so t runs 0..T without gaps. Row 0 carries the session's
+    label (its fixed strategy, or the policy name); row t >= 1 the strategy of
+    the prompt that produced state t.
+
+    Vectorised (10,000 sessions in about a second): sessions are read once
+    each and joined by index, the cut is a per-session ``minimum.reduceat``,
+    and the kept score documents are parsed by one ``json.loads`` call.
     """
+    import numpy as np
     import pandas as pd
 
     path = Path(db_path)
@@ -333,47 +376,50 @@ def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.
         raise StoreError(f"{path}: not an llmdyn store (not a SQLite file)")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        db.row_factory = sqlite3.Row
-        sql = ("SELECT e.name AS experiment, s.id AS session, s.task, s.model, s.policy, "
-               "s.replicate, s.label, st.t, st.status, st.strategy, st.scores "
-               "FROM steps st JOIN sessions s ON s.id = st.session_id "
-               "JOIN experiments e ON e.id = s.experiment_id")
-        args: tuple[Any, ...] = ()
+        where, args = "", ()
         if experiment is not None:
             names = [r[0] for r in db.execute("SELECT name FROM experiments")]
             if experiment not in names:
                 raise StoreError(f"{path}: no experiment {experiment!r}; "
                                  f"the store has: {', '.join(names) or 'none'}")
-            sql += " WHERE e.name = ?"
-            args = (experiment,)
-        rows = db.execute(sql + " ORDER BY s.id, st.t", args).fetchall()
+            where, args = " WHERE e.name = ?", (experiment,)
+        sessions = db.execute(
+            "SELECT s.id, e.name, s.task, s.model, s.policy, s.replicate, s.label "
+            "FROM sessions s JOIN experiments e ON e.id = s.experiment_id" + where, args).fetchall()
+        # ordered by the (session_id, t) index; the join keeps steps of known sessions only
+        steps = db.execute(
+            "SELECT st.session_id, st.t, st.status = 'ok', st.strategy, st.scores FROM steps st "
+            "JOIN sessions s ON s.id = st.session_id JOIN experiments e "
+            f"ON e.id = s.experiment_id{where} ORDER BY st.session_id, st.t", args).fetchall()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot read the store: {exc}") from exc
     finally:
         db.close()
-    records: list[dict[str, Any]] = []
-    objectives: list[str] = []
-    current, expected = None, 0
-    for r in rows:
-        if r["session"] != current:
-            current, expected = r["session"], 0
-        if r["t"] != expected or r["status"] != "ok":
-            expected = -1  # cut the rest of this session
-            continue
-        expected += 1
-        scores = json.loads(r["scores"] or "{}")
-        for name in scores:
-            if name not in objectives:
-                objectives.append(name)
-        records.append({"experiment": r["experiment"], "session": r["session"],
-                        "task": r["task"], "model": r["model"], "policy": r["policy"],
-                        "replicate": r["replicate"],
-                        "strategy": r["label"] if r["t"] == 0 else r["strategy"],
-                        "t": r["t"], **{k: float(v) for k, v in scores.items()}})
-    columns = ["experiment", "session", "task", "model", "policy", "replicate", "strategy", "t"]
-    frame = pd.DataFrame.from_records(records, columns=columns + objectives)
-    frame["t"] = frame["t"].astype("int64")
-    frame["replicate"] = frame["replicate"].astype("int64")
+    sid, t, ok, strategy, scores = (np.array(c, dtype=object) for c in zip(*steps)) \
+        if steps else (np.empty(0, dtype=object),) * 5
+    t_arr = t.astype(np.int64)
+    kept = _uncut_rows(sid, t_arr, ok.astype(bool))
+    parsed = _parse_scores(path, scores[kept], sid[kept], t_arr[kept])
+    shapes = set(map(tuple, parsed))
+    if len(shapes) == 1:  # the usual case: every step scored on the same objectives, in order
+        objectives = list(shapes.pop())
+        flat = np.fromiter(chain.from_iterable(map(dict.values, parsed)), dtype=float,
+                           count=len(parsed) * len(objectives))
+        values = dict(zip(objectives, flat.reshape(len(parsed), len(objectives)).T))
+    else:
+        objectives = list(dict.fromkeys(chain.from_iterable(parsed)))
+        values = {name: np.fromiter(map(methodcaller("get", name, np.nan), parsed),
+                                    dtype=float, count=len(parsed)) for name in objectives}
+    info = np.array(sessions, dtype=object).reshape(len(sessions), 7)
+    index = {s: i for i, s in enumerate(info[:, 0])}
+    rows = info[np.fromiter(map(index.__getitem__, sid[kept]), dtype=np.intp, count=len(kept))]
+    t_kept = t_arr[kept]
+    frame = pd.DataFrame({
+        "experiment": rows[:, 1], "session": rows[:, 0], "task": rows[:, 2],
+        "model": rows[:, 3], "policy": rows[:, 4], "replicate": rows[:, 5].astype(np.int64),
+        "strategy": np.where(t_kept == 0, rows[:, 6], strategy[kept]), "t": t_kept,
+        **values,
+    })
     return frame
 
 
