@@ -138,7 +138,14 @@ class ResponseScorer:
             return score_text(self.objective_set, text, task)
 
     def close(self) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes and wait for the pool to wind down.
+
+        Waiting matters: with ``wait=False`` the pool's manager thread closes
+        its wake-up pipe while the interpreter exits, and the exit hook of
+        ``concurrent.futures`` writes to that pipe without a lock, so a run
+        could end with "Exception ignored ... Bad file descriptor". Pending
+        scorings are cancelled, so this only waits for those in flight.
+        """
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
