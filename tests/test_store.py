@@ -201,6 +201,9 @@ def _fill_awkward(path) -> None:
         store.ensure_session("e2/a/NOSCORE/r0", e2, "a", "EF", 2, "n")
         store.record_step(StepRecord("e2/a/NOSCORE/r0", 0, "ok", strategy="EF"))  # {} scores
         ok("e2/a/NOSCORE/r0", 1, "EF", security=True)
+    with sqlite3.connect(path) as db:  # steps of a session that is not in the store are ignored
+        db.executemany("INSERT INTO steps (session_id, t, status, strategy, scores, created_at) "
+                       "VALUES ('e0/orphan', ?, 'ok', 'EF', '{\"zeta\": 1}', 'now')", [(0,), (1,)])
 
 
 @pytest.mark.parametrize("experiment", [None, "e1", "e2"])

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from itertools import chain
+from itertools import chain, repeat
 from operator import methodcaller
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -386,11 +386,12 @@ def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.
         sessions = db.execute(
             "SELECT s.id, e.name, s.task, s.model, s.policy, s.replicate, s.label "
             "FROM sessions s JOIN experiments e ON e.id = s.experiment_id" + where, args).fetchall()
-        # ordered by the (session_id, t) index; the join keeps steps of known sessions only
-        steps = db.execute(
-            "SELECT st.session_id, st.t, st.status = 'ok', st.strategy, st.scores FROM steps st "
-            "JOIN sessions s ON s.id = st.session_id JOIN experiments e "
-            f"ON e.id = s.experiment_id{where} ORDER BY st.session_id, st.t", args).fetchall()
+        # ordered by the (session_id, t) index; no join (per-row lookups would double the
+        # cost): steps of sessions not listed above are dropped below
+        within = (" WHERE session_id IN (SELECT s.id FROM sessions s JOIN experiments e "
+                  f"ON e.id = s.experiment_id{where})") if where else ""
+        steps = db.execute("SELECT session_id, t, status = 'ok', strategy, scores FROM steps"
+                           f"{within} ORDER BY session_id, t", args).fetchall()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: cannot read the store: {exc}") from exc
     finally:
@@ -398,7 +399,11 @@ def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.
     sid, t, ok, strategy, scores = (np.array(c, dtype=object) for c in zip(*steps)) \
         if steps else (np.empty(0, dtype=object),) * 5
     t_arr = t.astype(np.int64)
+    info = np.array(sessions, dtype=object).reshape(len(sessions), 7)
+    index = {s: i for i, s in enumerate(info[:, 0])}
     kept = _uncut_rows(sid, t_arr, ok.astype(bool))
+    row_of = np.fromiter(map(index.get, sid[kept], repeat(-1)), dtype=np.intp, count=len(kept))
+    kept, row_of = kept[row_of >= 0], row_of[row_of >= 0]
     parsed = _parse_scores(path, scores[kept], sid[kept], t_arr[kept])
     shapes = set(map(tuple, parsed))
     if len(shapes) == 1:  # the usual case: every step scored on the same objectives, in order
@@ -410,9 +415,7 @@ def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.
         objectives = list(dict.fromkeys(chain.from_iterable(parsed)))
         values = {name: np.fromiter(map(methodcaller("get", name, np.nan), parsed),
                                     dtype=float, count=len(parsed)) for name in objectives}
-    info = np.array(sessions, dtype=object).reshape(len(sessions), 7)
-    index = {s: i for i, s in enumerate(info[:, 0])}
-    rows = info[np.fromiter(map(index.__getitem__, sid[kept]), dtype=np.intp, count=len(kept))]
+    rows = info[row_of]
     t_kept = t_arr[kept]
     frame = pd.DataFrame({
         "experiment": rows[:, 1], "session": rows[:, 0], "task": rows[:, 2],
