@@ -177,7 +177,8 @@ def _hypothesmith_sources() -> st.SearchStrategy[str]:
 
 
 @pytest.mark.slow
-@settings(max_examples=2000, deadline=None, derandomize=True, suppress_health_check=_HC)
+@pytest.mark.timeout(1800)
+@settings(max_examples=1000, deadline=None, derandomize=True, suppress_health_check=_HC)
 @given(st.deferred(_hypothesmith_sources))
 def test_property_range_and_determinism_grammar_thousands(src: str) -> None:
     _range_and_determinism(src)
