@@ -107,6 +107,21 @@ def test_dynamics_loads_a_store_directly(tmp_path):
     assert len(traj.session_ids) == 2
 
 
+def test_sessions_cut_to_one_state_are_left_out_of_fit_and_export(tmp_path):
+    from llmdyn.dynamics import load_trajectories
+
+    path = tmp_path / "s.sqlite"
+    _fill(path, fail_at=1)  # session SF keeps only t = 0: no transition
+    assert trajectory_frame(path).groupby("session").size().to_dict() == {
+        "e1/task/EF/r0": 4, "e1/task/SF/r0": 1}
+    with pytest.warns(UserWarning, match="left out 1 session with fewer than 2 scored states"):
+        traj = load_trajectories(path)
+    assert traj.session_ids == ("e1/task/EF/r0",)
+    with pytest.warns(UserWarning, match="left out 1 session"):
+        out = export_trajectories(path, tmp_path / "t.csv")
+    assert set(pd.read_csv(out)["session"]) == {"e1/task/EF/r0"}
+
+
 def test_bad_inputs_name_the_file(tmp_path):
     bogus = tmp_path / "x.sqlite"
     bogus.write_text("hello")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -352,7 +353,8 @@ def _parse_scores(path: Path, docs: "np.ndarray", session: "np.ndarray",
         raise
 
 
-def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.DataFrame":
+def trajectory_frame(db_path: str | Path, experiment: str | None = None, *,
+                     min_states: int = 1) -> "pd.DataFrame":
     """The store's scored steps as the long trajectory table.
 
     One row per (session, t) with columns ``experiment, session, task, model,
@@ -365,6 +367,10 @@ def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.
     Vectorised (10,000 sessions in about a second): sessions are read once
     each and joined by index, the cut is a per-session ``minimum.reduceat``,
     and the kept score documents are parsed by one ``json.loads`` call.
+
+    ``min_states`` leaves out sessions with fewer states after the cut (a
+    session stopped or failed at t = 0 or 1 holds no transition), with a
+    warning that counts them; the fit and the export ask for 2.
     """
     import numpy as np
     import pandas as pd
@@ -423,6 +429,21 @@ def trajectory_frame(db_path: str | Path, experiment: str | None = None) -> "pd.
         "strategy": np.where(t_kept == 0, rows[:, 6], strategy[kept]), "t": t_kept,
         **values,
     })
+    return _drop_short_sessions(frame, min_states, path)
+
+
+def _drop_short_sessions(frame: "pd.DataFrame", min_states: int, path: Path) -> "pd.DataFrame":
+    """Leave out sessions with fewer than ``min_states`` rows, and say how many."""
+    if min_states <= 1 or frame.empty:
+        return frame
+    sizes = frame.groupby("session", sort=False)["t"].transform("size")
+    short = sizes < min_states
+    if short.any():
+        n = frame.loc[short, "session"].nunique()
+        warnings.warn(f"{path}: left out {n} session{'s' if n > 1 else ''} with fewer than "
+                      f"{min_states} scored states (stopped or failed early; no transition to fit)",
+                      stacklevel=3)
+        frame = frame.loc[~short].reset_index(drop=True)
     return frame
 
 
@@ -436,7 +457,7 @@ def export_trajectories(db_path: str | Path, out_path: str | Path, fmt: str | No
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in ("csv", "parquet", "jsonl"):
         raise StoreError(f"{out}: unknown export format {fmt!r}; use csv, parquet or jsonl")
-    frame = trajectory_frame(db_path, experiment)
+    frame = trajectory_frame(db_path, experiment, min_states=2)
     if fmt == "csv":
         frame.to_csv(out, index=False)
     elif fmt == "parquet":

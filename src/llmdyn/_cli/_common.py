@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import sys
-from typing import NoReturn
+import warnings
+from typing import Any, NoReturn
 
 import typer
 
@@ -39,6 +40,18 @@ def run_cli(app: typer.Typer, argv: list[str] | None = None) -> None:
     Errors a user can fix (:class:`LlmdynError`, a missing or unreadable file)
     never print a traceback.
     """
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        _run(app, argv)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Warnings a user should read, as one ``warning: ...`` line (no source line)."""
+    typer.echo(f"warning: {' '.join(str(message).split())}", err=True)
+
+
+def _run(app: typer.Typer, argv: list[str] | None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except SystemExit:

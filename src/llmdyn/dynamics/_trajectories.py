@@ -396,7 +396,7 @@ def load_trajectories(path: str | Path, objectives: Sequence[str] | None = None)
     if head == _SQLITE_HEADER:
         from ..store import trajectory_frame  # lazy: dynamics does not need the store otherwise
 
-        df = trajectory_frame(p)
+        df = trajectory_frame(p, min_states=2)
     else:
         df = _read_table(p)
     return Trajectories.from_frame(df, objectives=objectives, source=str(p))
