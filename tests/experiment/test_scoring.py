@@ -47,3 +47,13 @@ def test_cli_run_exits_without_a_traceback(tmp_path):
         assert proc.returncode == 0, err
         assert "2 scored, 0 failed" in err
         assert "Exception ignored" not in err and "Traceback" not in err, err
+
+
+def test_each_finding_is_stored_once():
+    from llmdyn.experiment import get_task
+    from llmdyn.experiment._scoring import score_text
+    from llmdyn.objectives import get_objective_set
+
+    scored = score_text(get_objective_set("code"), "only prose, no code", get_task("password_reset"))
+    rules = [f["rule"] for f in scored.findings]
+    assert rules and len(rules) == len(set(rules))

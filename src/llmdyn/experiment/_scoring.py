@@ -46,8 +46,8 @@ def score_text(objective_set: Any, text: str, task: Task) -> Scored:
 
     extracted = extract_code(text)
     card = objective_set.score(text, task.profile())
+    # the objective set extracts the code itself and reports the extraction findings
     findings = [_plain(f) for f in getattr(card, "findings", ())]
-    findings += [_plain(f) for f in getattr(extracted, "findings", ())]
     scores = {str(k): float(v) for k, v in card.values.items()}
     return Scored(scores, findings, extracted.code, getattr(extracted, "language", None))
 
