@@ -87,3 +87,18 @@ def test_equilibrium_closed_form_and_singular():
     np.testing.assert_allclose(sing.point, [4.0, 0.0])
     assert equilibrium_of(DriftModel(A=np.diag([-0.5, 0.0]), b=np.array([2.0, 0.0]), Q=np.eye(2))).to_dict()[
         "singular"] is True
+
+
+def test_a_pair_that_barely_turns_is_exponential_not_oscillatory():
+    import numpy as np
+
+    from llmdyn.dynamics import DriftModel
+
+    def pair(re: float, im: float) -> DriftModel:
+        A = np.array([[re, -im], [im, re]])
+        return DriftModel(A=A, b=-A @ np.array([5.0, 5.0]), Q=0.1 * np.eye(2))
+
+    slow_turn = pair(-0.34, 0.012)  # 0.035 rad per e-fold of decay: no visible swing
+    assert slow_turn.regime().kind == "exponential"
+    assert pair(-0.26, 0.19).regime().kind == "oscillatory"
+    assert slow_turn.regime(imag_rel_tol=0.0).kind == "oscillatory"

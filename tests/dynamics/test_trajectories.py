@@ -98,7 +98,7 @@ def test_sqlite_store_is_recognised_by_its_header(tmp_path, monkeypatch):
     import sqlite3
 
     sqlite3.connect(path).execute("create table x (a)").connection.commit()
-    monkeypatch.setattr(store, "trajectory_frame", lambda p, experiment=None: _frame())
+    monkeypatch.setattr(store, "trajectory_frame", lambda p, experiment=None, min_states=1: _frame())
     tr = load_trajectories(path)
     assert tr.session_ids == ("a", "b", "c")
 

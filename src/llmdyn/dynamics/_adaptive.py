@@ -230,7 +230,7 @@ def phase_from_options(spec: str, models: Mapping[str, DriftModel], opts: dict[s
     utility = _utility_from(spec, objectives, opts)
     explore = _as_int(spec, "explore", opts.pop("explore", 2))
     margin = _as_float(spec, "margin", opts.pop("margin", 2.0))
-    regime = {k: _as_float(spec, k, opts.pop(k)) for k in ("zero_tol", "imag_tol") if k in opts}
+    regime = {k: _as_float(spec, k, opts.pop(k)) for k in ("zero_tol", "imag_tol", "imag_rel_tol") if k in opts}
     _check_left(spec, opts)
     return PhasePolicy(dict(models), utility, explore=explore, margin=margin, regime_options=regime)
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ZERO_TOL = 0.05
 IMAG_TOL = 1e-3
+# radians turned per e-fold of decay below which a complex pair shows no visible swing
+IMAG_REL_TOL = 0.25
 BOX_TOL = 1e-9
 SINGULAR_COND = 1e12
 
@@ -153,20 +155,23 @@ def equilibrium_of(model: "DriftModel") -> Equilibrium:
                        distance=distance, singular=singular, violations=tuple(violations))
 
 
-def classify_regime(model: "DriftModel", *, zero_tol: float = ZERO_TOL, imag_tol: float = IMAG_TOL) -> Regime:
+def classify_regime(model: "DriftModel", *, zero_tol: float = ZERO_TOL, imag_tol: float = IMAG_TOL,
+                    imag_rel_tol: float = IMAG_REL_TOL) -> Regime:
     """Classify the regime of ``model``.
 
     Boundary attraction when ``max Re λ > −zero_tol`` (the drift barely pulls
     back, or pushes out), when ``A`` is singular, or when the equilibrium lies
     outside the box; otherwise oscillatory when an eigenvalue has
-    ``|Im λ| > imag_tol``; otherwise exponential. Overshoot (a real ``λ < −1``)
+    ``|Im λ| > imag_tol + imag_rel_tol·|Re λ|`` (a pair that turns less than
+    ``imag_rel_tol`` radians while its amplitude shrinks by e never shows a
+    swing); otherwise exponential. Overshoot (a real ``λ < −1``)
     is flagged in every regime.
     """
     spec = spectrum_of(model.A)
     eq = equilibrium_of(model)
     lam = spec.eigenvalues
     max_re = float(lam.real.max())
-    complex_mask = np.abs(lam.imag) > imag_tol
+    complex_mask = np.abs(lam.imag) > imag_tol + imag_rel_tol * np.abs(lam.real)
     frequency = decay = None
     if complex_mask.any():
         lead = lam[complex_mask][0]
