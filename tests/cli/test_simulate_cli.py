@@ -99,3 +99,16 @@ def test_saved_model_needs_a_start(capsys, tmp_path):
     path.write_text(json.dumps(DriftModel(-np.eye(2), [1.0, 1.0], np.eye(2)).to_dict()))
     code, _, err = _run(capsys, str(path))
     assert code == 2 and "--from is required" in err
+
+
+def test_fit_holdout_option_reports_band_coverage(capsys, data_csv):
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", data_csv, "--holdout", "0.3", "--format", "json", "--seed", "2"])
+    assert int(exc.value.code or 0) == 0
+    doc = json.loads(capsys.readouterr().out)
+    check = doc["holdout"]
+    assert check["fraction"] == 0.3 and check["level"] == 0.9 and set(check["by_strategy"]) == {"EF", "SF"}
+    assert 0.6 < check["overall"] <= 1.0 and len(check["test_sessions"]) == 18
+    with pytest.raises(SystemExit):
+        main(["fit", data_csv, "--holdout", "0.3", "--seed", "2"])
+    assert "Held-out coverage of 90% forecast bands" in capsys.readouterr().out

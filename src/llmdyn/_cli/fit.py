@@ -62,6 +62,9 @@ def command(
     cv_folds: Annotated[int, typer.Option("--cv-folds", min=2, help="Folds of the session-grouped CV.")] = 5,
     skip_unfittable: Annotated[bool, typer.Option(
         "--skip-unfittable", help="Leave out strategies that cannot be fitted (named in a warning).")] = False,
+    holdout: Annotated[float, typer.Option(
+        "--holdout", min=0.0, max=0.95, help="Also fit on all but this share of each strategy's sessions and "
+        "report how many held-out states fall inside the --level forecast bands (0: off).")] = 0.0,
 ) -> None:
     """Fit the drift of every strategy: rate, eigenvalues, regime, R², equilibrium,
     Pareto efficiency and the interference matrix."""
@@ -74,6 +77,13 @@ def command(
     result = analyze(traj, strategies=_split(strategy), bootstrap=bootstrap, seed=seed, bounds=box,
                      level=level, cv_folds=cv_folds, skip_unfittable=skip_unfittable)
     out = _finite(result.to_dict())
+    check = None
+    if holdout > 0:
+        from ..dynamics import holdout_coverage
+
+        check = holdout_coverage(traj, list(out["strategies"]), fraction=holdout, level=level, seed=seed,
+                                 bounds=box)
+        out["holdout"] = _finite(check.to_dict())
     for w in result.warnings:
         typer.echo(f"warning: {w}", err=True)
     if fmt is OutputFormat.json:
@@ -82,3 +92,5 @@ def command(
     from ..report import render_tables
 
     typer.echo(render_tables(out, fmt.value))
+    if check is not None:
+        typer.echo("\n" + check.summary())
