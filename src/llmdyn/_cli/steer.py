@@ -9,7 +9,8 @@ import typer
 
 from ._common import OutputFormat
 
-app = typer.Typer(help="Steer sessions with adaptive strategy policies.", no_args_is_help=True)
+app = typer.Typer(help="Steer sessions with adaptive strategy policies.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 DEFAULT_POLICIES = "fixed:EF,fixed:SF,fixed:FF,fixed:AI,schedule:FF3-SF4-EF3-AI,phase,bandit,mpc"
 _KINDS = ("fixed", "schedule", "phase", "bandit", "mpc")
