@@ -8,26 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llmdyn.cli import main
 from llmdyn.dynamics import analyze, load_trajectories
-from tests.dynamics._linear_sde import EXPONENTIAL, NOISE, OSCILLATORY, intercept, simulate_states, to_frame
+from tests.cli._run import run_command
+from tests.dynamics._linear_sde import EXPONENTIAL, NOISE, intercept, simulate_states, to_frame, two_strategy_csv
 
 
 @pytest.fixture(scope="module")
 def data_csv(tmp_path_factory) -> str:
-    rng = np.random.default_rng(3)
-    frames = [to_frame(np.clip(simulate_states(A, intercept(A), NOISE, 30, 6, rng), 0, 10), strategy=s)
-              for s, A in (("EF", EXPONENTIAL), ("SF", OSCILLATORY))]
-    path = tmp_path_factory.mktemp("fit") / "traj.csv"
-    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
-    return str(path)
+    return two_strategy_csv(tmp_path_factory.mktemp("fit") / "traj.csv", seed=3)
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(["fit", *args])
-    out = capsys.readouterr()
-    return int(exc.value.code or 0), out.out, out.err
+    return run_command(capsys, "fit", *args)
 
 
 def test_json_is_the_analysis_dict(capsys, data_csv):

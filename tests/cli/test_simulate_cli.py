@@ -5,29 +5,21 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from llmdyn.cli import main
 from llmdyn.dynamics import DriftModel, fit_drift, forecast_model, load_trajectories
-from tests.dynamics._linear_sde import EXPONENTIAL, NOISE, OSCILLATORY, intercept, simulate_states, to_frame
+from tests.cli._run import run_command
+from tests.dynamics._linear_sde import two_strategy_csv
 
 
 @pytest.fixture(scope="module")
 def data_csv(tmp_path_factory) -> str:
-    rng = np.random.default_rng(13)
-    frames = [to_frame(np.clip(simulate_states(A, intercept(A), NOISE, 30, 6, rng), 0, 10), strategy=s)
-              for s, A in (("EF", EXPONENTIAL), ("SF", OSCILLATORY))]
-    path = tmp_path_factory.mktemp("sim") / "traj.csv"
-    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
-    return str(path)
+    return two_strategy_csv(tmp_path_factory.mktemp("sim") / "traj.csv", seed=13)
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(["simulate", *args])
-    out = capsys.readouterr()
-    return int(exc.value.code or 0), out.out, out.err
+    return run_command(capsys, "simulate", *args)
 
 
 def test_json_equals_the_api_forecast(capsys, data_csv):

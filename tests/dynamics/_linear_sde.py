@@ -55,3 +55,12 @@ def transitions_of(states: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     X = states[:, :-1].reshape(-1, n)
     dX = np.diff(states, axis=1).reshape(-1, n)
     return X, dX, np.repeat(np.arange(S), T1 - 1)
+
+
+def two_strategy_csv(path, seed: int) -> str:
+    """A CSV of 30 sessions × 6 steps for EF (exponential) and SF (oscillatory), clipped to the box."""
+    rng = np.random.default_rng(seed)
+    frames = [to_frame(np.clip(simulate_states(A, intercept(A), NOISE, 30, 6, rng), 0, 10), strategy=s)
+              for s, A in (("EF", EXPONENTIAL), ("SF", OSCILLATORY))]
+    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+    return str(path)
