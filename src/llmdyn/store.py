@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import StoreError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 SCHEMA_VERSION = 1
