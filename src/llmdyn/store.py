@@ -189,6 +189,16 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store ``value`` (JSON) under ``key``, replacing what was there."""
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def get_meta(self, key: str) -> Any:
+        """The JSON value stored under ``key``, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
     # -- experiments and sessions -------------------------------------------------
 
     def ensure_experiment(self, name: str, config: dict[str, Any],

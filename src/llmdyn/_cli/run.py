@@ -55,6 +55,10 @@ def command(
     ] = None,
     policy_data: Annotated[Optional[Path], typer.Option(
         "--policy-data", help="Trajectory file or store to fit the models a policy needs.")] = None,
+    probe_determinism: Annotated[int, typer.Option(
+        "--probe-determinism", min=0,
+        help="Before the run, send the first request of this many tasks 3 times each with the "
+             "same seed (uncached) and record how many answered identically.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run sessions (task prompt, then improvement turns under a strategy), score
@@ -74,6 +78,10 @@ def command(
     if no_cache:
         overrides["cache"] = False
     cfg = load_config(config, overrides)
+    if probe_determinism:
+        from ..experiment import probe_determinism as probe
+
+        typer.echo(probe(cfg, probe_determinism).summary(), err=True)
     summary = run_experiment(cfg, progress=not quiet)
     d = summary.to_dict()
     typer.echo(

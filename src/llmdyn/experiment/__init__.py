@@ -5,6 +5,10 @@ asynchronous session runner and the offline demo.
 from ._config import ExperimentConfig as ExperimentConfig
 from ._config import load_config as load_config
 from ._demo import DemoResult as DemoResult
+from ._determinism import DeterminismProbe as DeterminismProbe
+from ._determinism import DeterminismReport as DeterminismReport
+from ._determinism import measure_determinism as measure_determinism
+from ._determinism import probe_determinism as probe_determinism
 from ._demo import run_demo as run_demo
 from ._runner import Runner as Runner
 from ._runner import RunSummary as RunSummary
@@ -24,8 +28,8 @@ from ._tasks import corpus_task_ids as corpus_task_ids
 from ._tasks import get_task as get_task
 
 __all__ = [
-    "BUILTIN_STRATEGIES", "DemoResult", "ExperimentConfig", "RunSummary", "Runner", "SessionPlan", "Strategy",
+    "BUILTIN_STRATEGIES", "DemoResult", "DeterminismProbe", "DeterminismReport", "ExperimentConfig", "RunSummary", "Runner", "SessionPlan", "Strategy",
     "Task", "backoff_wait", "build_conversation", "build_policy", "bundled_tasks",
-    "corpus_task_ids", "get_strategy", "get_task", "load_config", "make_backend",
-    "plan_sessions", "run_demo", "run_experiment",
+    "corpus_task_ids", "get_strategy", "get_task", "load_config", "make_backend", "measure_determinism",
+    "plan_sessions", "probe_determinism", "run_demo", "run_experiment",
 ]
