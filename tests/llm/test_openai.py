@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import socket
+import threading
 import time
 
 import pytest
@@ -63,6 +64,37 @@ def test_faults_are_transient(fake_openai, kind):
     if kind == "429":
         assert info.value.retry_after == 2.0
     assert server.counts[kind] == 1
+    if kind == "timeout":
+        assert "timeout after 0.3 s" in str(info.value)
+
+
+def test_dropped_and_refused_connections_are_named_as_such():
+    """Not as timeouts (the aiohttp transport reports both as connect timeouts)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+
+        def drop() -> None:
+            conn, _ = listener.accept()
+            conn.recv(65536)
+            conn.close()
+
+        async def go(url):
+            backend = OpenAIBackend(url, timeout=5)
+            try:
+                await backend.complete(_request())
+            finally:
+                await backend.aclose()
+
+        thread = threading.Thread(target=drop, daemon=True)
+        thread.start()
+        port = listener.getsockname()[1]
+        with pytest.raises(TransientBackendError, match="^connection error: ") as info:
+            asyncio.run(go(f"http://127.0.0.1:{port}/v1"))
+        thread.join(5)
+    assert "timeout" not in str(info.value)
+    with pytest.raises(TransientBackendError, match="^connection error: .*(efused|failed)"):
+        asyncio.run(go(f"http://127.0.0.1:{_closed_port()}/v1"))
 
 
 def test_client_errors_are_permanent(fake_openai):

@@ -161,28 +161,30 @@ def _http_client(openai: Any, timeout: float) -> Any:
 def _timed_out(exc: BaseException) -> bool:
     """Whether an SDK connection error is a timeout.
 
-    The aiohttp transport reports every connection failure (a refused
-    connection too) as a connect timeout; the cause chain says which it was.
+    The aiohttp transport reports every connection failure (a refused or
+    dropped connection too) as a connect timeout; the cause chain says which:
+    a timeout has a ``TimeoutError`` in it, or ends in the HTTP library's own
+    timeout error.
     """
     import openai
 
     if not isinstance(exc, openai.APITimeoutError):
         return False
-    seen: BaseException | None = exc.__cause__ or exc.__context__
+    last: BaseException = exc
+    seen = exc.__cause__ or exc.__context__
     while seen is not None:
         if isinstance(seen, TimeoutError):
             return True
-        if isinstance(seen, OSError):
-            return False  # refused, reset, unreachable: a connection error
-        seen = seen.__cause__ or seen.__context__
-    return True
+        last, seen = seen, seen.__cause__ or seen.__context__
+    return type(last).__module__.split(".")[0] in ("openai", "httpx", "httpx2", "httpcore",
+                                                   "httpcore2")
 
 
-def _cause(exc: BaseException) -> BaseException:
-    """The innermost cause (the SDK's own message says only "Connection error.")."""
+def _cause(exc: BaseException) -> str:
+    """The innermost cause, named (the SDK's own message says only "Connection error.")."""
     while exc.__cause__ is not None:
         exc = exc.__cause__
-    return exc
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
 def _get(obj: Any, key: str) -> Any:
