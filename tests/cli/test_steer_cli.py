@@ -5,35 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from llmdyn._cli.steer import split_policies
-from llmdyn.cli import main
-from tests.dynamics._steering import OBJ, switching_models
+from tests.cli._run import run_command
+from tests.dynamics._steering import OBJ, switching_csv
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Sessions of the four synthetic strategies as a trajectory CSV."""
-    rng = np.random.default_rng(7)
-    rows = []
-    for s, m in switching_models().items():
-        x = rng.uniform(3, 7, size=(10, 3))
-        for t in range(7):
-            rows += [{"session": f"{s}-{i}", "strategy": s, "t": t, **dict(zip(OBJ, x[i]))} for i in range(10)]
-            x = np.clip(x + x @ m.A.T + m.b + rng.standard_normal(x.shape) @ m.diffusion.T, 0, 10)
-    path = tmp_path_factory.mktemp("steer") / "traj.csv"
-    pd.DataFrame(rows).to_csv(path, index=False)
-    return path
+    return switching_csv(tmp_path_factory.mktemp("steer") / "traj.csv", sessions=10, steps=7, seed=7)
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    out = capsys.readouterr()
-    return int(exit_info.value.code or 0), out.out, out.err
+    return run_command(capsys, *argv)
 
 
 def test_split_policies_keeps_options_inside_a_spec() -> None:

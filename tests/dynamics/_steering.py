@@ -41,3 +41,19 @@ def phase_models() -> dict[str, DriftModel]:
         "EXP": relaxing([0.5, 0.5, 0.5], [6.0, 6.0, 6.0]),
         "BND": relaxing([0.3, 0.3, 0.3], [-2.0, 9.0, 9.0]),
     }
+
+
+def switching_csv(path, sessions: int, steps: int, seed: int):
+    """Sessions of the four :func:`switching_models` strategies as a trajectory CSV at ``path``."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s, m in switching_models().items():
+        x = rng.uniform(3, 7, size=(sessions, 3))
+        for t in range(steps):
+            rows += [{"session": f"{s}-{i}", "strategy": s, "t": t, **dict(zip(OBJ, x[i]))}
+                     for i in range(sessions)]
+            x = np.clip(x + x @ m.A.T + m.b + rng.standard_normal(x.shape) @ m.diffusion.T, 0, 10)
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path

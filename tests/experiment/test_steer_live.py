@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from llmdyn.dynamics import History, fit_drift, load_trajectories, make_policy
 from llmdyn.experiment import load_config, run_experiment
 from llmdyn.store import Store
-from tests.dynamics._steering import OBJ, switching_models
+from tests.dynamics._steering import OBJ, switching_csv
 
 POLICY = "mpc:utility=worst+triggers=security_below:9.5"
 TASKS = "password_reset"
@@ -26,15 +25,7 @@ ITERATIONS = 4
 
 
 def _policy_data(path: Path) -> Path:
-    rng = np.random.default_rng(11)
-    rows = []
-    for s, m in switching_models().items():
-        x = rng.uniform(3, 7, size=(8, 3))
-        for t in range(6):
-            rows += [{"session": f"{s}-{i}", "strategy": s, "t": t, **dict(zip(OBJ, x[i]))} for i in range(8)]
-            x = np.clip(x + x @ m.A.T + m.b + rng.standard_normal(x.shape) @ m.diffusion.T, 0, 10)
-    pd.DataFrame(rows).to_csv(path, index=False)
-    return path
+    return switching_csv(path, sessions=8, steps=6, seed=11)
 
 
 def _config(tmp: Path, base_url: str, store: str, data: Path) -> Path:
