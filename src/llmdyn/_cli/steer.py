@@ -49,22 +49,18 @@ def _parse_vector(text: str, n: int, what: str) -> list[float]:
 
 def fit_models(traj: Any, strategies: list[str] | None, bounds: Any) -> tuple[dict[str, Any], list[str]]:
     """A point-estimate DriftModel per strategy, and warnings for those that failed."""
-    from ..dynamics import fit_drift
-    from ..errors import ConfigError, LlmdynError
+    from ..dynamics import fit_models as fit_each
+    from ..errors import ConfigError
 
     names = strategies or list(traj.strategies)
     unknown = [s for s in names if s not in traj.strategies]
     if unknown:
         raise ConfigError(f"--strategies: {', '.join(unknown)} not in the data (has {', '.join(traj.strategies)})")
-    models, warnings = {}, []
-    for s in names:
-        try:
-            models[s] = fit_drift(traj, s, bounds=bounds).model
-        except LlmdynError as exc:
-            warnings.append(f"strategy {s} left out: {exc}")
-    if not models:
+    fitted = fit_each(traj, names, bounds=bounds)
+    warnings = [f"strategy {s} left out: {why}" for s, why in fitted.failures.items()]
+    if not fitted.models:
         raise ConfigError("no strategy could be fitted: " + "; ".join(warnings))
-    return models, warnings
+    return fitted.models, warnings
 
 
 def _table(ev: Any, fmt: OutputFormat) -> str:

@@ -51,6 +51,8 @@ from ._bootstrap import bootstrap_fits as bootstrap_fits
 from ._fit import R2 as R2
 from ._fit import DriftFit as DriftFit
 from ._fit import fit_drift as fit_drift
+from ._fit import fit_models as fit_models
+from ._fit import StrategyModels as StrategyModels
 from ._interference import InterferenceMatrix as InterferenceMatrix
 from ._interference import LjungBox as LjungBox
 from ._interference import interference_matrix as interference_matrix
@@ -75,7 +77,7 @@ from ._trajectories import load_trajectories as load_trajectories
 __all__ += [
     "Analysis", "BootstrapResult", "DriftFit", "Equilibrium", "InterferenceMatrix", "Interval", "LjungBox",
     "ParetoSummary", "R2", "Regime", "SessionPath", "Spectrum", "StrategyPareto", "Trajectories", "Transitions",
-    "analyze", "bootstrap_fits", "classify_regime", "equilibrium_of", "fit_drift", "hypervolume", "infer_bounds",
+    "analyze", "bootstrap_fits", "classify_regime", "equilibrium_of", "StrategyModels", "fit_drift", "fit_models", "hypervolume", "infer_bounds",
     "interference_matrix", "ljung_box", "load_trajectories", "nondominated_mask", "pareto_summary",
     "residual_correlation", "spectrum_of",
 ]

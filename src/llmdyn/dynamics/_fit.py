@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import FitError
+from ..errors import FitError, LlmdynError
 from ._lsq import SessionStats, batched_solve, design, session_codes, session_stats
 from ._model import DEFAULT_BOUNDS, DriftModel
 from ._spectrum import Equilibrium, Regime, Spectrum, equilibrium_of, classify_regime, spectrum_of
@@ -263,3 +263,26 @@ def fit_drift(traj: Trajectories, strategy: str | None = None, *, bounds: Any = 
     return fit_arrays(tr.X, tr.dX, tr.session, objectives=traj.objectives,
                       strategy=None if strategy is None else str(strategy),
                       bounds=bounds, cv_folds=cv_folds, seed=seed)
+
+
+@dataclass(frozen=True)
+class StrategyModels:
+    """Point-estimate drift models per strategy, and why the others could not be fitted."""
+
+    models: dict[str, DriftModel]
+    failures: dict[str, str]
+
+
+def fit_models(traj: Trajectories, strategies: Sequence[str], *,
+               bounds: Any = DEFAULT_BOUNDS) -> StrategyModels:
+    """Fit each of ``strategies`` on its own; a strategy that cannot be fitted is
+    recorded with the reason instead of stopping the others (policies need
+    whichever models the data supports)."""
+    models: dict[str, DriftModel] = {}
+    failures: dict[str, str] = {}
+    for s in strategies:
+        try:
+            models[s] = fit_drift(traj, s, bounds=bounds).model
+        except LlmdynError as exc:
+            failures[s] = str(exc)
+    return StrategyModels(models, failures)

@@ -458,22 +458,15 @@ def build_policy(spec: str, strategies: list[str] | tuple[str, ...],
     ``policy_data`` is a trajectory file or store; each strategy in
     ``strategies`` that has transitions there gets a fitted :class:`DriftModel`.
     """
-    from ..dynamics import fit_drift, load_trajectories, make_policy
-    from ..errors import LlmdynError
+    from ..dynamics import fit_models, load_trajectories, make_policy
 
     models = None
     if policy_data is not None:
         traj = load_trajectories(policy_data)
-        models = {}
-        problems = []
-        for s in strategies:
-            if s not in traj.strategies:
-                continue
-            try:
-                models[s] = fit_drift(traj, s).model
-            except LlmdynError as exc:
-                problems.append(f"{s}: {exc}")
+        fitted = fit_models(traj, [s for s in strategies if s in traj.strategies])
+        models = fitted.models
         if not models:
+            problems = [f"{s}: {why}" for s, why in fitted.failures.items()]
             raise ConfigError(f"policy_data {policy_data}: no drift model could be fitted for "
                               f"the strategies {', '.join(strategies)}"
                               + (f" ({'; '.join(problems)})" if problems else ""))
