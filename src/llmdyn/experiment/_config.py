@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
     model_validator
 
 from ..errors import ConfigError
+from ..llm import ChatMessage, ChatRequest
 from ._strategies import BUILTIN_STRATEGIES, Strategy
 from ._tasks import Task, bundled_tasks, corpus_task_ids
 
@@ -176,6 +177,15 @@ class ExperimentConfig(BaseModel):
             return self.score_workers
         cpus = os.cpu_count() or 1
         return min(4, cpus) if cpus > 1 else 0
+
+    def chat_request(self, messages: tuple[ChatMessage, ...], replicate: int = 0,
+                     arm: str = "") -> ChatRequest:
+        """The request this config sends for ``messages`` in replicate ``replicate``
+        (seed: ``seed + replicate``, so replicates are independent samples)."""
+        return ChatRequest(model=self.resolved_model(), messages=messages,
+                           temperature=self.temperature, top_p=self.top_p,
+                           seed=None if self.seed is None else self.seed + replicate,
+                           max_tokens=self.max_tokens, replicate=replicate, arm=arm)
 
     def resolved_model(self) -> str:
         """The model name sent (``replay`` for the replay backend without one)."""

@@ -80,10 +80,7 @@ class DeterminismReport:
 
 
 def _first_request(config: ExperimentConfig, task: Task) -> ChatRequest:
-    return ChatRequest(model=config.resolved_model(),
-                       messages=(ChatMessage("user", task.prompt),),
-                       temperature=config.temperature, top_p=config.top_p, seed=config.seed,
-                       max_tokens=config.max_tokens, replicate=0, arm="determinism-probe")
+    return config.chat_request((ChatMessage("user", task.prompt),), 0, "determinism-probe")
 
 
 async def _probe(backend: ChatBackend, request: ChatRequest, task: str,

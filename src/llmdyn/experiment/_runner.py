@@ -375,13 +375,11 @@ class Runner:
                     error = f"policy {plan.policy.name} chose unknown strategy {decision.strategy!r}"
                     self._fail(store, plan, t, decision.strategy, reason, events, error, prog)
                     return
-            seed = None if cfg.seed is None else cfg.seed + plan.replicate
-            request = ChatRequest(
-                model=cfg.resolved_model(),
-                messages=build_conversation(plan.task.prompt, responses, codes,
-                                            used + ([strategy] if strategy else []), cfg.history),
-                temperature=cfg.temperature, top_p=cfg.top_p, seed=seed,
-                max_tokens=cfg.max_tokens, replicate=plan.replicate, arm=plan.label)
+            request = cfg.chat_request(
+                build_conversation(plan.task.prompt, responses, codes,
+                                   used + ([strategy] if strategy else []), cfg.history),
+                plan.replicate, plan.label)
+            seed = request.seed
             label = strategy.id if strategy else plan.label
             base = dict(session_id=plan.session_id, t=t, strategy=label, reason=reason,
                         events=events, model=request.model, base_url=self.backend.base_url,
