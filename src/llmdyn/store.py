@@ -162,11 +162,8 @@ class Store:
         self.path = Path(path)
         if self.path.parent and not self.path.parent.exists():
             raise StoreError(f"{self.path}: folder {self.path.parent} does not exist")
-        if self.path.exists() and self.path.is_file():
-            with open(self.path, "rb") as handle:
-                head = handle.read(16)
-            if head and not head.startswith(b"SQLite format 3"):
-                raise StoreError(f"{self.path}: not an llmdyn store (not a SQLite file)")
+        if self.path.is_file() and self.path.stat().st_size and not is_store(self.path):
+            raise StoreError(f"{self.path}: not an llmdyn store (not a SQLite file)")
         try:
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self._db.row_factory = sqlite3.Row

@@ -24,8 +24,6 @@ REQUIRED_COLUMNS = ("session", "strategy", "t")
 RESERVED_COLUMNS = frozenset(
     {"session", "strategy", "task", "model", "t", "policy", "replicate", "experiment", "reason"}
 )
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
 
 class SessionPath(NamedTuple):
     """One session's states in time order: ``states`` has shape (T + 1, n)."""
@@ -391,11 +389,9 @@ def load_trajectories(path: str | Path, objectives: Sequence[str] | None = None)
         raise DataError(f"{p}: no such file")
     if p.is_dir():
         raise DataError(f"{p}: is a folder; give a .csv, .parquet, .jsonl file or a store")
-    with p.open("rb") as fh:
-        head = fh.read(len(_SQLITE_HEADER))
-    if head == _SQLITE_HEADER:
-        from ..store import trajectory_frame  # lazy: dynamics does not need the store otherwise
+    from ..store import is_store, trajectory_frame  # lazy: a light module, imports no layer
 
+    if is_store(p):
         df = trajectory_frame(p, min_states=2)
     else:
         df = _read_table(p)
