@@ -39,21 +39,17 @@ def _task_profile(task: str | None, expected_lines: int | None) -> Any:
 
     if task is None:
         return None if expected_lines is None else TaskProfile("custom", expected_lines)
+    from ..experiment import get_task
+
     try:
-        from ..experiment import get_task
-    except ImportError:  # pragma: no cover - the experiment layer ships with the package
-        get_task = None
-    if get_task is not None:
-        try:
-            profile = get_task(task).profile()
-        except LlmdynError as exc:
-            if expected_lines is None:
-                fail(f"--task: {exc}; or give --expected-lines N for a task of your own")
-            return TaskProfile(task, expected_lines)
-        if expected_lines is not None:
-            return TaskProfile(profile.id, expected_lines, profile.tags)
-        return profile
-    return TaskProfile(task, expected_lines)
+        profile = get_task(task).profile()
+    except LlmdynError as exc:
+        if expected_lines is None:
+            fail(f"--task: {exc}; or give --expected-lines N for a task of your own")
+        return TaskProfile(task, expected_lines)
+    if expected_lines is not None:
+        return TaskProfile(profile.id, expected_lines, profile.tags)
+    return profile
 
 
 def _table(rows: list[dict[str, Any]], markdown: bool) -> str:
