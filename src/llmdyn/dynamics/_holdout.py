@@ -16,7 +16,6 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ._model import DriftModel, box_arrays
-from ._moments import discrete_moments
 from ._simulate import forecast_model
 from ._trajectories import Trajectories
 
@@ -119,20 +118,6 @@ def _pure_sessions(traj: Trajectories) -> dict[str, list[int]]:
     return groups
 
 
-def _exact_bands(model: DriftModel, starts: np.ndarray, steps: int, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower/upper (sessions, steps+1, n) exact bands; the covariance does not depend on the start."""
-    from scipy.stats import norm
-
-    sd = discrete_moments(model, starts[0], steps).sd
-    M_T = model.step_matrix.T
-    mean = np.empty((starts.shape[0], steps + 1, model.n))
-    mean[:, 0] = starts
-    for t in range(steps):  # all sessions at once
-        mean[:, t + 1] = mean[:, t] @ M_T + model.b
-    z = float(norm.ppf(0.5 + level / 2))
-    return mean - z * sd, mean + z * sd
-
-
 def holdout_coverage(
     traj: Trajectories,
     strategies: Any = None,
@@ -207,13 +192,11 @@ def holdout_coverage(
         states = [paths_of[k].states for k in ks]
         steps = max(len(x) for x in states) - 1
         starts = np.stack([x[0] for x in states])
-        if boundary == "none":
-            lower, upper = _exact_bands(model, starts, steps, level)
-        else:
-            fcs = [forecast_model(model, x0, steps, level, boundary=boundary, paths=paths, rng=rng)
-                   for x0 in starts]  # one Monte Carlo run per held-out session
-            lower = np.stack([f.lower for f in fcs])
-            upper = np.stack([f.upper for f in fcs])
+        # exact bands without a boundary, else one Monte Carlo run per held-out session
+        fcs = [forecast_model(model, x0, steps, level, boundary=boundary, paths=paths, rng=rng)
+               for x0 in starts]
+        lower = np.stack([f.lower for f in fcs])
+        upper = np.stack([f.upper for f in fcs])
         hits, count = np.zeros(n), 0
         for i, x in enumerate(states):  # a loop over sessions
             T = len(x)
