@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, repeat
@@ -326,6 +327,22 @@ def is_store(path: str | Path) -> bool:
         return False
 
 
+@contextmanager
+def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the store at ``path``; read errors become StoreError."""
+    if not path.is_file():
+        raise StoreError(f"{path}: no such store")
+    if not is_store(path):
+        raise StoreError(f"{path}: not an llmdyn store (not a SQLite file)")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        yield db
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot read the store: {exc}") from exc
+    finally:
+        db.close()
+
+
 def _uncut_rows(session: "np.ndarray", t: "np.ndarray", ok: "np.ndarray") -> "np.ndarray":
     """Indices of the rows kept when each session is cut at its first bad row.
 
@@ -384,12 +401,7 @@ def trajectory_frame(db_path: str | Path, experiment: str | None = None, *,
     import pandas as pd
 
     path = Path(db_path)
-    if not path.is_file():
-        raise StoreError(f"{path}: no such store")
-    if not is_store(path):
-        raise StoreError(f"{path}: not an llmdyn store (not a SQLite file)")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
+    with _read_only(path) as db:
         where, args = "", ()
         if experiment is not None:
             names = [r[0] for r in db.execute("SELECT name FROM experiments")]
@@ -406,10 +418,6 @@ def trajectory_frame(db_path: str | Path, experiment: str | None = None, *,
                   f"ON e.id = s.experiment_id{where})") if where else ""
         steps = db.execute("SELECT session_id, t, status = 'ok', strategy, scores FROM steps"
                            f"{within} ORDER BY session_id, t", args).fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot read the store: {exc}") from exc
-    finally:
-        db.close()
     sid, t, ok, strategy, scores = (np.array(c, dtype=object) for c in zip(*steps)) \
         if steps else (np.empty(0, dtype=object),) * 5
     t_arr = t.astype(np.int64)
@@ -491,8 +499,6 @@ def decision_frame(db_path: str | Path, experiment: str | None = None, *,
     import pandas as pd
 
     path = Path(db_path)
-    if not is_store(path):
-        raise StoreError(f"{path}: not an llmdyn store (an SQLite file written by llmdyn run)")
     where, args = [], []
     if experiment is not None:
         where.append("e.name = ?")
@@ -502,16 +508,11 @@ def decision_frame(db_path: str | Path, experiment: str | None = None, *,
                      "WHERE x.session_id = s.id AND x.events IS NOT NULL AND x.events NOT IN ('', '[]')))")
     cond = (" WHERE " + " AND ".join(where)) if where else ""
     base = "FROM sessions s JOIN experiments e ON e.id = s.experiment_id"
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
+    with _read_only(path) as db:
         steps = db.execute(f"SELECT e.name, s.id, s.policy, st.t, st.status, st.strategy, st.reason, st.events "
                            f"{base} JOIN steps st ON st.session_id = s.id{cond}", args).fetchall()
         stops = db.execute(f"SELECT e.name, s.id, s.policy, NULL, s.status, NULL, s.stop_reason, s.events "
                            f"{base}{cond}{' AND' if cond else ' WHERE'} s.status = 'stopped'", args).fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path}: cannot read the store: {exc}") from exc
-    finally:
-        db.close()
     cols = ["experiment", "session", "policy", "t", "status", "strategy", "reason", "events"]
     frame = pd.DataFrame.from_records(steps + stops, columns=cols)
     frame["t"] = frame["t"].astype("Int64")
