@@ -72,12 +72,13 @@ from ._spectrum import spectrum_of as spectrum_of
 from ._trajectories import SessionPath as SessionPath
 from ._trajectories import Trajectories as Trajectories
 from ._trajectories import Transitions as Transitions
+from ._trajectories import as_trajectories as as_trajectories
 from ._trajectories import load_trajectories as load_trajectories
 
 __all__ += [
     "Analysis", "BootstrapResult", "DriftFit", "Equilibrium", "InterferenceMatrix", "Interval", "LjungBox",
     "ParetoSummary", "R2", "Regime", "SessionPath", "Spectrum", "StrategyPareto", "Trajectories", "Transitions",
-    "analyze", "bootstrap_fits", "classify_regime", "equilibrium_of", "StrategyModels", "fit_drift", "fit_models", "hypervolume", "infer_bounds",
+    "analyze", "as_trajectories", "bootstrap_fits", "classify_regime", "equilibrium_of", "StrategyModels", "fit_drift", "fit_models", "hypervolume", "infer_bounds",
     "interference_matrix", "ljung_box", "load_trajectories", "nondominated_mask", "pareto_summary",
     "residual_correlation", "spectrum_of",
 ]

@@ -404,4 +404,6 @@ def as_trajectories(data: Any, objectives: Sequence[str] | None = None) -> Traje
         return data.select(objectives=objectives) if objectives is not None else data
     if isinstance(data, pd.DataFrame):
         return Trajectories.from_frame(data, objectives=objectives)
+    if not isinstance(data, (str, Path)):
+        raise DataError(f"expected Trajectories, a trajectory DataFrame or a file path, got {type(data).__name__}")
     return load_trajectories(data, objectives=objectives)

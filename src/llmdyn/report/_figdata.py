@@ -20,17 +20,6 @@ from ._tables import _strategies, objectives_of
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
 
 
-def as_trajectories(data: Any) -> Any:
-    """A ``Trajectories`` from one, or from a long DataFrame."""
-    from ..dynamics._trajectories import Trajectories
-
-    if isinstance(data, Trajectories):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return Trajectories.from_frame(data)
-    raise DataError(f"figures need Trajectories or a trajectory DataFrame, got {type(data).__name__}")
-
-
 def labelled_frame(traj: Any) -> pd.DataFrame:
     """The trajectory table with ``label``: each session's nominal strategy."""
     frame = traj.frame
@@ -98,25 +87,10 @@ def model_of(result: Mapping[str, Any] | None, strategy: str) -> Any | None:
 
 
 def forecast_mean(model: Any, x0: np.ndarray, steps: int) -> np.ndarray:
-    """Mean forecast ``(steps + 1, n)`` from ``x0``.
+    """Mean forecast ``(steps + 1, n)`` of the ``DriftModel`` from ``x0`` (the exact moment recursion)."""
+    from ..dynamics import discrete_moments
 
-    Uses ``DriftModel.forecast``; where the simulation module is not
-    available, the mean recursion ``m_{t+1} = (I + A) m_t + b`` (the same
-    numbers for a linear model without clipping).
-    """
-    try:
-        fc = model.forecast(np.asarray(x0, float), int(steps))
-        mean = np.asarray(fc.mean, dtype=float)
-        if mean.shape == (steps + 1, model.n):
-            return mean
-    except (ImportError, AttributeError, NotImplementedError):
-        pass
-    out = np.empty((steps + 1, model.n))
-    out[0] = x0
-    M = model.step_matrix
-    for t in range(steps):  # steps is the horizon (~10), not paths
-        out[t + 1] = M @ out[t] + model.b
-    return out
+    return discrete_moments(model, np.asarray(x0, float), int(steps)).mean
 
 
 def trajectory_summary(frame: pd.DataFrame, objectives: Sequence[str]) -> pd.DataFrame:
@@ -137,24 +111,11 @@ def sample_sessions(frame: pd.DataFrame, label: str, k: int, seed: int) -> list[
     return [g for _, g in chosen.groupby("session", sort=False)]
 
 
-def nondominated(points: np.ndarray) -> np.ndarray:
-    """Boolean mask of the points no other point dominates (all objectives maximised)."""
-    pts = np.asarray(points, dtype=float)
-    if pts.shape[0] == 0:
-        return np.zeros(0, dtype=bool)
-    try:
-        from ..dynamics import nondominated_mask  # type: ignore[attr-defined]
-
-        return np.asarray(nondominated_mask(pts), dtype=bool)
-    except ImportError:
-        import moocore
-
-        return np.asarray(moocore.is_nondominated(pts, maximise=True, keep_weakly=True), dtype=bool)
-
-
 def front_2d(points: np.ndarray) -> np.ndarray:
     """The 2-D Pareto front (maximised) of ``points`` as a step path, sorted by x."""
-    mask = nondominated(points)
+    from ..dynamics import nondominated_mask
+
+    mask = nondominated_mask(points)
     front = points[mask]
     front = front[np.lexsort((-front[:, 1], -front[:, 0]))]
     return front

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
+from ..dynamics import as_trajectories, nondominated_mask
 from ._figdata import (
-    as_trajectories,
     bounds_of,
     colors_for,
     finite,
@@ -27,7 +27,6 @@ from ._figdata import (
     front_2d,
     labelled_frame,
     model_of,
-    nondominated,
     objective_pairs,
     sample_sessions,
     strategy_order,
@@ -286,7 +285,7 @@ def pareto_figure(
     objs = list(traj.objectives)
     chosen = objective_pairs(objs, pairs) if len(objs) > 1 else []
     pts = finals[objs].to_numpy(dtype=float)
-    nd = nondominated(pts)
+    nd = nondominated_mask(pts)
     keep = nd.copy()
     dominated = np.flatnonzero(~nd)
     if dominated.size > max_points:

@@ -113,11 +113,11 @@ def _progress(enabled: bool, total: int) -> Iterator[Callable[[str], None]]:
 
 
 def _pareto_reading(traj: Any) -> list[str]:
-    from ._figdata import nondominated
+    from ..dynamics import nondominated_mask
 
     finals = traj.final_states()
     pts = finals[list(traj.objectives)].to_numpy(dtype=float)
-    nd = nondominated(pts)
+    nd = nondominated_mask(pts)
     counts = finals.loc[nd, "strategy"].value_counts()
     totals = finals["strategy"].value_counts()
     parts = ", ".join(f"{s} {int(counts.get(s, 0))} of {int(totals[s])}" for s in totals.index)
@@ -268,17 +268,11 @@ def _as_dict(analysis: Any) -> dict[str, Any]:
 
 def load_data(data: Any, objectives: Sequence[str] | None = None) -> tuple[Any, str | None]:
     """Trajectories from a path (file or store), a DataFrame or Trajectories."""
-    import pandas as pd
-
-    from ..dynamics._trajectories import Trajectories, load_trajectories
+    from ..dynamics import Trajectories, as_trajectories
 
     if isinstance(data, Trajectories):
-        return (data.select(objectives=objectives) if objectives else data), data.source
-    if isinstance(data, pd.DataFrame):
-        return Trajectories.from_frame(data, objectives=objectives), None
-    if isinstance(data, (str, Path)):
-        return load_trajectories(data, objectives=objectives), str(data)
-    raise DataError(f"report data must be a file path, a store, a DataFrame or Trajectories, got {type(data).__name__}")
+        return as_trajectories(data, objectives or None), data.source
+    return as_trajectories(data, objectives), (str(data) if isinstance(data, (str, Path)) else None)
 
 
 def write_report(
