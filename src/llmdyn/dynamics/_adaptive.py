@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import ConfigError
 from ._batch import BatchHistory, batch_from_history
 from ._model import DriftModel
+from ._moments import psd_root
 from ._policy import Decision, History
 from ._utility import Utility, make_utility
 
@@ -122,12 +123,6 @@ def k_step_maps(models: Sequence[DriftModel], k: int) -> tuple[np.ndarray, np.nd
     c = np.stack([mo.mean[-1] for mo in laws])
     P = np.stack([mo.cov[-1] for mo in laws])
     return M, c, P
-
-
-def _psd_root(P: np.ndarray) -> np.ndarray:
-    """A root ``R`` with ``R Rᵀ = P`` for a stack of PSD matrices."""
-    w, V = np.linalg.eigh(P)
-    return V * np.sqrt(np.clip(w, 0.0, None))[:, None, :]
 
 
 # -- phase-based ---------------------------------------------------------------
@@ -433,7 +428,7 @@ class MPCPolicy:
         half = max(1, self.samples // 2)
         z = np.random.default_rng(self.seed).standard_normal((half, stack.A.shape[1]))
         z = np.concatenate([z, -z])  # antithetic: the sample mean is exact for linear utilities
-        noise = np.einsum("kj,sij->ski", z, _psd_root(P))  # (J, K, n)
+        noise = np.einsum("kj,sij->ski", z, psd_root(P))  # (J, K, n)
         for k, v in (("_stack", stack), ("_plans", plans), ("_M", M), ("_c", c), ("_noise", noise)):
             object.__setattr__(self, k, v)
 

@@ -261,3 +261,13 @@ def compare_stationary(model: Any, *, h: float = 1.0) -> StationaryComparison:
     disc = stationary_covariance(model, "discrete", h=h) if _discrete_stable(A, h) else None
     names = tuple(getattr(model, "objectives", ())) or tuple(f"x{i}" for i in range(n))
     return StationaryComparison(objectives=names, h=float(h), mean=mean, continuous=cont, discrete=disc)
+
+
+def psd_root(P: np.ndarray) -> np.ndarray:
+    """A root ``L`` with ``L Lᵀ = P`` for a stack of PSD matrices (any leading shape).
+
+    ``P`` is symmetrised and negative eigenvalues (round-off) are clipped to 0,
+    so a semi-definite ``P``, where Cholesky fails, still has a root.
+    """
+    w, V = np.linalg.eigh(0.5 * (P + np.swapaxes(P, -1, -2)))
+    return V * np.sqrt(np.clip(w, 0.0, None))[..., None, :]

@@ -26,6 +26,8 @@ from ..errors import ConfigError
 from ._batch import BatchHistory
 from ._control import decide_batch, make_policy
 from ._model import DriftModel
+from ._moments import psd_root
+from ._simulate import BOUNDARIES, reflect_into
 from ._triggers import Triggered, default_triggers
 from ._utility import Utility, make_utility
 
@@ -156,12 +158,6 @@ class _World:
         return self.A.shape[0]
 
 
-def _psd_chol(Q: np.ndarray) -> np.ndarray:
-    """A root ``L`` with ``L Lᵀ = Q`` for a stack of PSD matrices (any leading shape)."""
-    w, V = np.linalg.eigh(0.5 * (Q + np.swapaxes(Q, -1, -2)))
-    return V * np.sqrt(np.clip(w, 0.0, None))[..., None, :]
-
-
 def _world(models: Mapping[str, DriftModel], bootstrap: Mapping[str, Any] | None, replicates: int) -> _World:
     names = tuple(models)
     first = models[names[0]]
@@ -181,7 +177,7 @@ def _world(models: Mapping[str, DriftModel], bootstrap: Mapping[str, Any] | None
         Qs.append(boot.Q[idx])
     A = np.stack(As, axis=1)
     b = np.stack(bs, axis=1)
-    L = _psd_chol(np.stack(Qs, axis=1))
+    L = psd_root(np.stack(Qs, axis=1))
     return _World(A, b, L, first.lower, first.upper)
 
 
@@ -208,17 +204,12 @@ def _mean_interval(values: np.ndarray, level: float) -> tuple[float, float]:
     return m - z * se, m + z * se
 
 
-BOUNDARY_MODES = ("clip", "reflect", "none")
-
-
 def _to_box(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, boundary: str) -> np.ndarray:
     """States after the box's walls act: clipped, reflected (folded back in) or left alone."""
     if boundary == "clip":
         return np.clip(x, lo, hi)
     if boundary == "reflect":
-        width = hi - lo
-        y = np.mod(x - lo, 2 * width)
-        return lo + np.where(y > width, 2 * width - y, y)
+        return reflect_into(x, lo, hi)
     return x
 
 
@@ -303,8 +294,8 @@ def evaluate_policies(
         raise ConfigError(f"need steps >= 1 and paths >= 2, got steps={steps}, paths={paths}")
     if not 0 < level < 1:
         raise ConfigError(f"level must lie in (0, 1), got {level}")
-    if boundary not in BOUNDARY_MODES:
-        raise ConfigError(f"boundary must be one of {', '.join(BOUNDARY_MODES)}, got {boundary!r}")
+    if boundary not in BOUNDARIES:
+        raise ConfigError(f"boundary must be one of {', '.join(BOUNDARIES)}, got {boundary!r}")
     strategies = tuple(models)
     objectives = models[strategies[0]].objectives
     n = len(objectives)

@@ -169,6 +169,17 @@ def _box(bounds: Any, boundary: str, drift: Any, n: int) -> tuple[np.ndarray, np
         raise ConfigError(f"bounds must be (lo, hi) scalars or length-{n} sequences with lo < hi ({exc})") from None
 
 
+def reflect_into(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    """``x`` with every value outside ``[lo, hi]`` reflected back in off the walls.
+
+    Folds onto ``[0, 2w)`` (``w = hi − lo``) and mirrors the upper half, so any
+    overshoot lands inside; values already in the box are returned unchanged.
+    """
+    w = hi - lo
+    v = w - np.abs(np.mod(x - lo, 2.0 * w) - w)
+    return np.where((x < lo) | (x > hi), lo + np.clip(v, 0.0, w), x)
+
+
 class _Box:
     """The feasible box with its corners tiled to a chunk's (m, n) shape.
 
@@ -194,12 +205,7 @@ class _Box:
         out_of_box = np.flatnonzero((flat < LO.reshape(-1)) | (flat > HI.reshape(-1)))
         if out_of_box.size == 0:
             return
-        lo = LO.reshape(-1)[out_of_box]
-        w = HI.reshape(-1)[out_of_box] - lo
-        # fold onto [0, 2w) and mirror the upper half: exact for any overshoot
-        v = np.mod(flat[out_of_box] - lo, 2.0 * w)
-        v = w - np.abs(v - w)
-        flat[out_of_box] = lo + np.clip(v, 0.0, w)
+        flat[out_of_box] = reflect_into(flat[out_of_box], LO.reshape(-1)[out_of_box], HI.reshape(-1)[out_of_box])
 
 
 class _Moments:
