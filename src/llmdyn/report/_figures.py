@@ -22,7 +22,6 @@ from ..dynamics import as_trajectories, nondominated_mask
 from ._figdata import (
     bounds_of,
     colors_for,
-    finite,
     forecast_mean,
     front_2d,
     labelled_frame,
@@ -147,7 +146,7 @@ def phase_portrait_figure(
         model = model_of(result, s)
         eq = None
         if model is not None:
-            eq = np.asarray(_strategy_eq(result, s, model), dtype=float)
+            eq = np.asarray(model.equilibrium().point, dtype=float)
         paths = sample_sessions(frame, s, max_paths, seed)
         for c, (a, b) in enumerate(chosen):
             ax = axes[r][c]
@@ -166,13 +165,6 @@ def phase_portrait_figure(
             ax.set_title(f"{s}: {a} vs {b}", fontsize=10)
     fig.suptitle("Phase portraits: observed paths and fitted drift field")
     return fig
-
-
-def _strategy_eq(result: Mapping[str, Any], s: str, model: Any) -> np.ndarray:
-    eq = result.get("strategies", {}).get(s, {}).get("equilibrium")
-    if eq is not None and all(finite(v) for v in eq):
-        return np.asarray(eq, dtype=float)
-    return np.linalg.lstsq(model.A, -model.b, rcond=None)[0]
 
 
 def _quiver(ax: Any, model: Any, eq: np.ndarray, i: int, j: int, lo: np.ndarray, hi: np.ndarray, grid: int) -> None:
