@@ -9,7 +9,7 @@ import gc
 
 from ._efficiency import UNPARSED as EFF_UNPARSED
 from ._efficiency import score_efficiency
-from ._facts import collect_facts
+from ._facts import Facts, collect_facts
 from ._functionality import score_functionality
 from ._parse import ParsedSource, parse_source
 from ._rules import rule
@@ -19,23 +19,37 @@ from ._types import Finding, ScoreCard, TaskProfile
 
 CODE_OBJECTIVES: tuple[str, ...] = ("security", "efficiency", "functionality")
 _SCORERS = (score_security, score_efficiency, score_functionality)
+# Scores given when the source could not be scored at all.
+UNSCORED: dict[str, float] = {"security": SEC_UNPARSED, "efficiency": EFF_UNPARSED, "functionality": 0.0}
+
+
+def _unscored(detail: str) -> Finding:
+    return rule("INP008").finding(None, detail[:200])
 
 
 def _fallback(detail: str, extra: tuple[Finding, ...] = ()) -> ScoreCard:
-    return ScoreCard(
-        {"security": SEC_UNPARSED, "efficiency": EFF_UNPARSED, "functionality": 0.0},
-        extra + (rule("INP008").finding(None, detail[:200]),),
-    )
+    return ScoreCard(dict(UNSCORED), extra + (_unscored(detail),))
+
+
+def parsed_facts(parsed: ParsedSource) -> Facts | Finding | None:
+    """The facts the scorers share, from one walk of the tree (``None`` without a tree).
+
+    A tree too deep or too big to walk gives the INP008 finding instead of
+    raising, so scoring still never raises.
+    """
+    if parsed.tree is None:
+        return None
+    try:
+        return collect_facts(parsed.tree)
+    except (RecursionError, MemoryError) as exc:
+        return _unscored(type(exc).__name__)
 
 
 def score_parsed(parsed: ParsedSource, task: TaskProfile | None = None) -> ScoreCard:
     """Score an already parsed source (the tree is shared by the three scorers)."""
-    facts = None
-    if parsed.tree is not None:
-        try:
-            facts = collect_facts(parsed.tree)
-        except (RecursionError, MemoryError) as exc:
-            return _fallback(type(exc).__name__, parsed.findings)
+    facts = parsed_facts(parsed)
+    if isinstance(facts, Finding):
+        return ScoreCard(dict(UNSCORED), parsed.findings + (facts,))
     values: dict[str, float] = {}
     findings: list[Finding] = list(parsed.findings)
     for scorer in _SCORERS:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ._efficiency import score_efficiency
-from ._facts import Facts, collect_facts
-from ._functionality import score_functionality
+from ._facts import Facts
 from ._parse import ParsedSource, parse_source
-from ._security import score_security
-from ._types import SCORE_RANGE, Score, TaskProfile
+from ._score import _SCORERS, CODE_OBJECTIVES, UNSCORED, parsed_facts
+from ._types import SCORE_RANGE, Finding, Score, TaskProfile
 
 _Fn = Callable[[ParsedSource, "Facts | None", "TaskProfile | None"], Score]
 
@@ -26,15 +24,13 @@ class CodeScorer:
     def score(self, source: str | bytes | ParsedSource, task: TaskProfile | None = None) -> Score:
         """Score one source on this objective (parse findings are included)."""
         parsed = source if isinstance(source, ParsedSource) else parse_source(source)
-        facts = collect_facts(parsed.tree) if parsed.tree is not None else None
+        facts = parsed_facts(parsed)
+        if isinstance(facts, Finding):  # tree too deep to walk: the baseline score, as score_code gives
+            return Score(self.name, UNSCORED.get(self.name, self.range[0]), parsed.findings + (facts,))
         s = self.fn(parsed, facts, task)
         return Score(s.name, s.value, parsed.findings + s.findings)
 
 
 def code_scorers() -> tuple[CodeScorer, ...]:
     """Security, efficiency and functionality scorers."""
-    return (
-        CodeScorer("security", score_security),
-        CodeScorer("efficiency", score_efficiency),
-        CodeScorer("functionality", score_functionality),
-    )
+    return tuple(CodeScorer(name, fn) for name, fn in zip(CODE_OBJECTIVES, _SCORERS))
