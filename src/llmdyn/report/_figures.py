@@ -22,6 +22,7 @@ from ..dynamics import as_trajectories, nondominated_mask
 from ._figdata import (
     bounds_of,
     colors_for,
+    finite,
     forecast_mean,
     front_2d,
     labelled_frame,
@@ -146,7 +147,9 @@ def phase_portrait_figure(
         model = model_of(result, s)
         eq = None
         if model is not None:
-            eq = np.asarray(model.equilibrium().point, dtype=float)
+            stored = result.get("strategies", {}).get(s, {}).get("equilibrium")  # the result's own X* wins
+            usable = stored is not None and all(finite(v) for v in stored)
+            eq = np.asarray(stored if usable else model.equilibrium().point, dtype=float)
         paths = sample_sessions(frame, s, max_paths, seed)
         for c, (a, b) in enumerate(chosen):
             ax = axes[r][c]
