@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import ConfigError, DataError
-from ._model import DriftModel, box_arrays
+from ._model import box_arrays
 from ._simulate import forecast_model
 from ._trajectories import Trajectories
 
