@@ -25,11 +25,11 @@ def command(
     import time
 
     from ..experiment import run_demo
-    from .fit import _finite
+    from .._json import json_safe
 
     start = time.perf_counter()
     result = run_demo(folder, bootstrap=bootstrap)
-    analysis = _finite(result.analysis)
+    analysis = json_safe(result.analysis)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps(analysis, indent=2, ensure_ascii=False, allow_nan=False))
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -35,17 +35,6 @@ def parse_bounds(text: str | None) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _finite(obj: Any) -> Any:
-    """Replace non-finite floats by None so the JSON is strict."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
-
-
 def command(
     data: Annotated[Path, typer.Argument(help="Trajectories: a .csv, .parquet or .jsonl file, or an llmdyn store.")],
     strategy: Annotated[Optional[list[str]], typer.Option(
@@ -70,20 +59,21 @@ def command(
     Pareto efficiency and the interference matrix."""
     import json
 
+    from .._json import json_safe
     from ..dynamics import analyze, load_trajectories
 
     box = parse_bounds(bounds)
     traj = load_trajectories(data, objectives=_split([objectives] if objectives else None))
     result = analyze(traj, strategies=_split(strategy), bootstrap=bootstrap, seed=seed, bounds=box,
                      level=level, cv_folds=cv_folds, skip_unfittable=skip_unfittable)
-    out = _finite(result.to_dict())
+    out = json_safe(result.to_dict())
     check = None
     if holdout > 0:
         from ..dynamics import holdout_coverage
 
         check = holdout_coverage(traj, list(out["strategies"]), fraction=holdout, level=level, seed=seed,
                                  bounds=box)
-        out["holdout"] = _finite(check.to_dict())
+        out["holdout"] = json_safe(check.to_dict())
     for w in result.warnings:
         typer.echo(f"warning: {w}", err=True)
     if fmt is OutputFormat.json:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -167,7 +167,6 @@ def command(
     """Forecast the next iterations of a strategy from a start state: mean and bands,
     exact where the model is unbounded, by Monte Carlo with a boundary."""
     import json
-    import math
 
     from ..dynamics import DriftModel, compare_stationary, forecast_model
     from ..errors import ConfigError
@@ -207,18 +206,11 @@ def command(
         fan_chart(fc, inner, plot, f"{name}: forecast from ({', '.join(f'{v:g}' for v in x0)})")
         typer.echo(f"wrote {plot}", err=True)
     if fmt is OutputFormat.json:
-        def finite(obj: Any) -> Any:
-            if isinstance(obj, float):
-                return obj if math.isfinite(obj) else None
-            if isinstance(obj, dict):
-                return {k: finite(v) for k, v in obj.items()}
-            if isinstance(obj, list):
-                return [finite(v) for v in obj]
-            return obj
+        from .._json import json_safe
 
         doc = {"strategy": label, "from": list(x0), "steps": steps, "source": str(data),
                "model": model.to_dict(), "forecast": fc.to_dict(), "stationary": stationary.to_dict()}
-        typer.echo(json.dumps(finite(doc), indent=2, ensure_ascii=False, allow_nan=False))
+        typer.echo(json.dumps(json_safe(doc), indent=2, ensure_ascii=False, allow_nan=False))
         return
     how = "exact Gaussian" if fc.method == "exact" else f"Monte Carlo, {fc.paths} paths, boundary {fc.boundary}"
     typer.echo(f"Forecast of {name} from ({', '.join(f'{v:g}' for v in x0)}), {steps} iterations, "

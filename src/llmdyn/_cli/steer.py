@@ -141,7 +141,8 @@ def evaluate(
     from ..dynamics._triggers import make_triggers
     from ..dynamics._utility import make_utility
     from ..errors import ConfigError
-    from .fit import _finite, _split, parse_bounds
+    from .._json import json_safe
+    from .fit import _split, parse_bounds
 
     specs = split_policies(policies)
     if not specs:
@@ -171,7 +172,7 @@ def evaluate(
                            utility=util, triggers=trig, bootstrap=boots, uncertainty=uncertainty,
                            seed=seed, level=level, boundary=boundary)
     if fmt is OutputFormat.json:
-        typer.echo(json.dumps(_finite(ev.to_dict()), indent=2, ensure_ascii=False, allow_nan=False))
+        typer.echo(json.dumps(json_safe(ev.to_dict()), indent=2, ensure_ascii=False, allow_nan=False))
         return
     typer.echo(_table(ev, fmt))
 

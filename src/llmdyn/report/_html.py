@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
+from .._json import json_safe
 from ..errors import DataError
 from ._figures import eigenvalue_figure, interference_figure, pareto_figure, phase_portrait_figure, trajectory_figure
 from ._narrative import diagnostic_narrative, drift_narrative, interference_narrative, strategy_narrative
@@ -53,27 +52,9 @@ class ReportFiles:
         }
 
 
-def _clean_json(value: Any) -> Any:
-    """NaN/inf to None and numpy scalars to Python, so the JSON is strict."""
-    if isinstance(value, Mapping):
-        return {str(k): _clean_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean_json(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _clean_json(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
 def analysis_json(result: Mapping[str, Any], indent: int | None = 2) -> str:
     """The analysis dict as strict JSON (what ``--json FILE`` writes)."""
-    return json.dumps(_clean_json(result), indent=indent, ensure_ascii=False)
+    return json.dumps(json_safe(result), indent=indent, ensure_ascii=False)
 
 
 def figure_data_uri(fig: Any, fmt: str = "png", dpi: int = 100) -> str:
