@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ._common import OutputFormat
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    """Names from repeated and/or comma-separated options."""
-    if not values:
-        return None
-    out = [v.strip() for item in values for v in item.split(",") if v.strip()]
-    return out or None
-
-
-def parse_bounds(text: str | None) -> tuple[float, float] | None:
-    """``"lo,hi"`` -> ``(lo, hi)``; None keeps the inferred box."""
-    from ..errors import ConfigError
-
-    if text is None:
-        return None
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        lo, hi = (float(p) for p in parts)
-    except ValueError:
-        raise ConfigError(f"--bounds: expected two numbers lo,hi such as 0,10, got {text!r}") from None
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
-        raise ConfigError(f"--bounds: need finite lo < hi, got {text!r}")
-    return lo, hi
+from ._common import OutputFormat, parse_bounds, print_warning, split_names
 
 
 def command(
@@ -63,8 +38,8 @@ def command(
     from ..dynamics import analyze, load_trajectories
 
     box = parse_bounds(bounds)
-    traj = load_trajectories(data, objectives=_split([objectives] if objectives else None))
-    result = analyze(traj, strategies=_split(strategy), bootstrap=bootstrap, seed=seed, bounds=box,
+    traj = load_trajectories(data, objectives=split_names([objectives] if objectives else None))
+    result = analyze(traj, strategies=split_names(strategy), bootstrap=bootstrap, seed=seed, bounds=box,
                      level=level, cv_folds=cv_folds, skip_unfittable=skip_unfittable)
     out = json_safe(result.to_dict())
     check = None
@@ -75,7 +50,7 @@ def command(
                                  bounds=box)
         out["holdout"] = json_safe(check.to_dict())
     for w in result.warnings:
-        typer.echo(f"warning: {w}", err=True)
+        print_warning(w)
     if fmt is OutputFormat.json:
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False, allow_nan=False))
         return

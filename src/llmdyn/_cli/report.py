@@ -41,11 +41,11 @@ def command(
     plain-language reading of each, with the numbers of `llmdyn fit`. A store with policy
     runs also gets a Steering section: strategies chosen, reasons, trigger events, stops."""
     from ..report import write_report
-    from .fit import _split, parse_bounds
+    from ._common import parse_bounds, split_names
 
     files = write_report(
         data, output, markdown=markdown, json_path=json_path,
-        objectives=_split([objectives] if objectives else None), strategies=_split(strategy),
+        objectives=split_names([objectives] if objectives else None), strategies=split_names(strategy),
         bootstrap=bootstrap, seed=seed, level=level, bounds=parse_bounds(bounds), title=title, progress=True,
     )
     typer.echo(f"report: {files.html}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from ._common import OutputFormat
+from ._common import OutputFormat, print_warning, split_names
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..dynamics import DriftModel, Forecast
@@ -88,7 +88,7 @@ def _fitted_model(path: Path, strategy: str | None, objectives: str | None,
     from ..dynamics import fit_drift, infer_bounds, load_trajectories
     from ..errors import ConfigError
 
-    names = [o.strip() for o in objectives.split(",") if o.strip()] if objectives else None
+    names = split_names([objectives] if objectives else None)
     traj = load_trajectories(path, objectives=names)
     if strategy is None:
         if len(traj.strategies) > 1:
@@ -97,7 +97,7 @@ def _fitted_model(path: Path, strategy: str | None, objectives: str | None,
     box = infer_bounds(traj) if bounds is None else bounds
     fit = fit_drift(traj, strategy, bounds=box)
     for w in fit.warnings:
-        typer.echo(f"warning: {w}", err=True)
+        print_warning(w)
     firsts = [p.states[0] for p in traj.paths() if p.strategy == strategy]
     start = np.mean(firsts, axis=0).tolist() if firsts else []
     return fit.model, strategy, start
@@ -170,7 +170,7 @@ def command(
 
     from ..dynamics import DriftModel, compare_stationary, forecast_model
     from ..errors import ConfigError
-    from .fit import parse_bounds
+    from ._common import parse_bounds
 
     box = parse_bounds(bounds)
     saved = _saved_model(data, strategy)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ._common import OutputFormat
+from ._common import OutputFormat, print_warning
 
 app = typer.Typer(help="Steer sessions with adaptive strategy policies.", no_args_is_help=True,
                   rich_markup_mode=None)
@@ -142,14 +142,14 @@ def evaluate(
     from ..dynamics._utility import make_utility
     from ..errors import ConfigError
     from .._json import json_safe
-    from .fit import _split, parse_bounds
+    from ._common import parse_bounds, split_names
 
     specs = split_policies(policies)
     if not specs:
         raise ConfigError("--policies: give at least one policy spec")
-    traj = load_trajectories(data, objectives=_split([objectives] if objectives else None))
+    traj = load_trajectories(data, objectives=split_names([objectives] if objectives else None))
     box = parse_bounds(bounds) or infer_bounds(traj)
-    models, warnings = fit_models(traj, _split([strategies] if strategies else None), box)
+    models, warnings = fit_models(traj, split_names([strategies] if strategies else None), box)
     objs = traj.objectives
     w = _parse_vector(weights, len(objs), "--weights") if weights else None
     cons: Any = None if constraints.strip().lower() in ("none", "") else constraints
@@ -167,7 +167,7 @@ def evaluate(
         for i, s in enumerate(models):
             boots[s] = bootstrap_fits(traj, s, uncertainty, seed=seed + i)
     for msg in warnings:
-        typer.echo(f"warning: {msg}", err=True)
+        print_warning(msg)
     ev = evaluate_policies(models, specs, x0=np.asarray(start, dtype=float), steps=steps, paths=paths,
                            utility=util, triggers=trig, bootstrap=boots, uncertainty=uncertainty,
                            seed=seed, level=level, boundary=boundary)
